@@ -1,0 +1,259 @@
+// Copyright 2026 the @alkdev/pubsub authors. MIT license.
+// This module is browser compatible.
+
+// The core that every connection-shaped target shares (WebSocket client, a
+// hub's spokes, iroh, workers): the send queue, the byte limits, the parse of
+// incoming frames and the close that fires once. Each adapter only maps its
+// transport onto a `Transport` and calls the `handle*` methods.
+
+import {
+  type CloseDetail,
+  DEFAULT_MAX_BUFFERED_AMOUNT,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  dispatchEnvelope,
+  dispatchError,
+  encodeEnvelopeEvent,
+  type ErrorDetail,
+  type EventEnvelope,
+  exceedsBytes,
+  parseFrame,
+  utf8ByteLength,
+} from "./envelope.ts";
+
+/** How a target hands frames to whatever carries them. */
+export interface Transport {
+  /** Hands one frame over; `false` when the transport dropped it. May throw. */
+  send(text: string): boolean;
+  /** Bytes handed over but not yet sent. */
+  bufferedAmount(): number;
+  /** Whether the transport is closing or closed already. */
+  closing(): boolean;
+  /** Starts closing the transport. */
+  close(code?: number, reason?: string): void;
+  /** Stops listening to the transport, once the target has closed. */
+  detach(): void;
+}
+
+/** What a hub hears from each of its spokes. */
+export interface ConnectionHooks {
+  opened(spoke: Connection): void;
+  received(envelope: EventEnvelope, spoke: Connection): void;
+  refused(detail: ErrorDetail, spoke: Connection): void;
+  ended(spoke: Connection): void;
+}
+
+/** The state of a connection target, as `state` reports it. */
+export type ConnectionState = "connecting" | "open" | "closing" | "closed";
+
+/** The limits every connection target takes. */
+export interface ConnectionLimits {
+  maxMessageBytes: number;
+  maxBufferedAmount: number;
+}
+
+/** Close code 1013, Try Again Later: what a spoke that cannot keep up gets. */
+export const TRY_AGAIN_LATER = 1013;
+
+const localDispatch = EventTarget.prototype.dispatchEvent;
+
+/** Fires `event` on `target`'s own listeners, past an overridden `dispatchEvent`. */
+export function dispatchLocal(target: EventTarget, event: Event): void {
+  localDispatch.call(target, event);
+}
+
+/** Fires `close` on `target`'s own listeners. */
+export function dispatchClose(target: EventTarget, detail: CloseDetail): void {
+  localDispatch.call(target, new CustomEvent("close", { detail }));
+}
+
+/**
+ * Reads a byte limit from options: the default when absent, else a positive
+ * integer; anything else is a `RangeError` naming the option and the value.
+ */
+export function byteLimit(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new RangeError(`'${name}' must be a positive integer: got ${value}`);
+  }
+  return value;
+}
+
+/** Reads both byte limits from options, with their defaults. */
+export function readLimits(
+  options: { maxMessageBytes?: number; maxBufferedAmount?: number },
+): ConnectionLimits {
+  return {
+    maxMessageBytes: byteLimit(
+      "maxMessageBytes",
+      options.maxMessageBytes,
+      DEFAULT_MAX_MESSAGE_BYTES,
+    ),
+    maxBufferedAmount: byteLimit(
+      "maxBufferedAmount",
+      options.maxBufferedAmount,
+      DEFAULT_MAX_BUFFERED_AMOUNT,
+    ),
+  };
+}
+
+/** The error every send on a closed target throws. */
+export function closedError(topic: string): Error {
+  return new Error(`Cannot dispatch "${topic}": the connection is closed`);
+}
+
+/**
+ * One connection as an event target: `dispatchEvent` sends to the peer, and
+ * what the peer sends reaches this target's listeners (and a hub's, through
+ * the hooks).
+ */
+export class Connection extends EventTarget {
+  #transport: Transport;
+  #limits: ConnectionLimits;
+  #hooks: ConnectionHooks | undefined;
+  #state: ConnectionState = "connecting";
+  #queue: string[] = [];
+  #queuedBytes = 0;
+
+  /**
+   * @param transport What carries the frames.
+   * @param limits The byte limits.
+   * @param hooks The hub's hooks; a hub's spokes are also cut off, not just
+   * refused, when a send would pass `maxBufferedAmount`.
+   */
+  constructor(
+    transport: Transport,
+    limits: ConnectionLimits,
+    hooks?: ConnectionHooks,
+  ) {
+    super();
+    this.#transport = transport;
+    this.#limits = limits;
+    this.#hooks = hooks;
+  }
+
+  /** `connecting`, `open`, `closing` (after `close()`) or `closed`. */
+  get state(): ConnectionState {
+    if (this.#state === "open" && this.#transport.closing()) return "closing";
+    return this.#state;
+  }
+
+  /**
+   * Sends the event's envelope to the peer; queued while connecting.
+   * Throws on an invalid event, a closed connection, or a full buffer.
+   */
+  override dispatchEvent(event: Event): boolean {
+    const text = encodeEnvelopeEvent(event);
+    const state = this.state;
+    if (state === "closing" || state === "closed") throw closedError(event.type);
+    const waiting = state === "connecting" ? this.#queuedBytes : this.#transport.bufferedAmount();
+    const { maxBufferedAmount } = this.#limits;
+    if (exceedsBytes(text, maxBufferedAmount - waiting)) {
+      const error = new Error(
+        `Cannot dispatch "${event.type}": ${waiting} bytes are waiting and ${
+          utf8ByteLength(text)
+        } more would pass maxBufferedAmount (${maxBufferedAmount})`,
+      );
+      if (this.#hooks) this.#cutOff(`more than ${maxBufferedAmount} bytes waiting`);
+      throw error;
+    }
+    if (state === "connecting") {
+      this.#queue.push(text);
+      this.#queuedBytes += utf8ByteLength(text);
+      return true;
+    }
+    if (!this.#transport.send(text)) {
+      this.#cutOff("the server dropped a message");
+      throw new Error(`Cannot dispatch "${event.type}": the server dropped it`);
+    }
+    return true;
+  }
+
+  /** Closes the connection; `close` fires when the transport has closed. */
+  close(code?: number, reason?: string): void {
+    if (this.#state === "closed" || this.#transport.closing()) return;
+    this.#transport.close(code, reason);
+  }
+
+  /**
+   * Sends a frame that a hub fans out: never throws. A spoke that cannot take
+   * it without passing `maxBufferedAmount`, or whose transport drops it, is cut
+   * off; a closing one is passed over, since its `close` is on the way.
+   */
+  deliver(text: string): void {
+    if (this.state !== "open") return;
+    const { maxBufferedAmount } = this.#limits;
+    if (exceedsBytes(text, maxBufferedAmount - this.#transport.bufferedAmount())) {
+      this.#cutOff(`more than ${maxBufferedAmount} bytes waiting`);
+      return;
+    }
+    try {
+      if (!this.#transport.send(text)) this.#cutOff("the server dropped a message");
+    } catch (cause) {
+      this.handleTransportError(`send failed: ${(cause as Error)?.message ?? cause}`);
+    }
+  }
+
+  /** The transport opened: queued sends go out in order, then `open` fires. */
+  handleOpen(announce: boolean): void {
+    if (this.#state !== "connecting") return;
+    this.#state = "open";
+    const queue = this.#queue;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    for (const text of queue) this.#transport.send(text);
+    this.#hooks?.opened(this);
+    if (announce) dispatchLocal(this, new Event("open"));
+  }
+
+  /** A frame arrived: dispatched as an envelope, or refused with `error`. */
+  handleFrame(data: unknown): void {
+    if (this.#state === "closed") return;
+    const { envelope, refused } = parseFrame(data, this.#limits.maxMessageBytes);
+    if (refused) {
+      dispatchError(this, refused, this);
+      this.#hooks?.refused(refused, this);
+      return;
+    }
+    dispatchEnvelope(this, envelope, this);
+    this.#hooks?.received(envelope, this);
+  }
+
+  /** The transport reported an error; `close` follows if it ended. */
+  handleTransportError(reason: string): void {
+    if (this.#state === "closed") return;
+    const detail = { reason, data: "" };
+    dispatchError(this, detail, this);
+    this.#hooks?.refused(detail, this);
+  }
+
+  /** The transport closed: `close` fires once, whatever called it first. */
+  handleClose(code: number, reason: string, wasClean: boolean): void {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    const unsent = this.#queue.length;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#transport.detach();
+    this.#hooks?.ended(this);
+    dispatchClose(this, { code, reason, wasClean, unsent });
+  }
+
+  /** Closes now, without waiting for the transport's closing handshake. */
+  closeNow(code: number, reason: string): void {
+    if (this.#state === "closed") return;
+    try {
+      this.#transport.close(code, reason);
+    } catch {
+      // The transport is already gone; the close below is all that is left.
+    }
+    this.handleClose(code, reason, false);
+  }
+
+  #cutOff(why: string): void {
+    this.closeNow(TRY_AGAIN_LATER, `Try again later: ${why}`);
+  }
+}

@@ -1,0 +1,92 @@
+// Copyright 2026 the @alkdev/pubsub authors. MIT license.
+// This module is browser compatible.
+
+// The fan-out core that every hub shares (WebSocket, iroh): the spokes it
+// holds, the hooks they report to, fan-out encoded once, and close.
+
+import {
+  type Connection,
+  type ConnectionHooks,
+  type ConnectionLimits,
+  dispatchClose,
+  readLimits,
+} from "./_connection.ts";
+import { dispatchEnvelope, dispatchError, encodeEnvelopeEvent } from "./envelope.ts";
+
+/** What every hub's options hold. */
+export interface HubOptions<TSpoke> {
+  onConnection?: (spoke: TSpoke) => void;
+  onDisconnection?: (spoke: TSpoke) => void;
+  maxMessageBytes?: number;
+  maxBufferedAmount?: number;
+  broadcast?: (text: string) => void;
+}
+
+/** Close code 1001, Going Away: what `close()` sends by default. */
+const GOING_AWAY = 1001;
+
+/** A hub: `dispatchEvent` fans out to every open spoke. */
+export class Hub extends EventTarget {
+  #spokes = new Set<Connection>();
+  // Spokes still connecting are not in `connections`, but close() ends them too.
+  #live = new Set<Connection>();
+  #closed = false;
+  #limits: ConnectionLimits;
+  #broadcast: ((text: string) => void) | undefined;
+  #hooks: ConnectionHooks;
+
+  constructor(options: HubOptions<never>) {
+    super();
+    const { onConnection, onDisconnection, broadcast } = options as HubOptions<Connection>;
+    this.#limits = readLimits(options);
+    this.#broadcast = broadcast;
+    this.#hooks = {
+      opened: (spoke) => {
+        this.#spokes.add(spoke);
+        onConnection?.(spoke);
+      },
+      received: (envelope, spoke) => dispatchEnvelope(this, envelope, spoke),
+      refused: (detail, spoke) => dispatchError(this, detail, spoke),
+      ended: (spoke) => {
+        this.#live.delete(spoke);
+        if (this.#spokes.delete(spoke)) onDisconnection?.(spoke);
+      },
+    };
+  }
+
+  /** The spokes connected now: a live view, not a copy. */
+  get connections(): ReadonlySet<Connection> {
+    return this.#spokes;
+  }
+
+  /** Sends the event's envelope to every open spoke, encoded once. */
+  override dispatchEvent(event: Event): boolean {
+    const text = encodeEnvelopeEvent(event);
+    this.#assertOpen(`Cannot dispatch "${event.type}"`);
+    if (this.#broadcast) this.#broadcast(text);
+    else for (const spoke of this.#spokes) spoke.deliver(text);
+    return true;
+  }
+
+  /** Closes every connection (each gets `onDisconnection`), then fires `close`. */
+  close(code: number = GOING_AWAY, reason = ""): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const spoke of this.#live) spoke.closeNow(code, reason);
+    dispatchClose(this, { code, reason, wasClean: true, unsent: 0 });
+  }
+
+  /** Makes a spoke of a transport; the adapter wires the transport to it. */
+  protected adopt(
+    wire: (limits: ConnectionLimits, hooks: ConnectionHooks) => Connection,
+  ): Connection {
+    this.#assertOpen("Cannot add a connection");
+    const spoke = wire(this.#limits, this.#hooks);
+    this.#live.add(spoke);
+    return spoke;
+  }
+
+  #assertOpen(what: string): void {
+    if (this.#closed) throw new Error(`${what}: the hub is closed`);
+  }
+}
