@@ -67,10 +67,10 @@ export function dispatchClose(target: EventTarget, detail: CloseDetail): void {
 }
 
 /**
- * Reads a byte limit from options: the default when absent, else a positive
+ * Reads a limit from options: the default when absent, else a positive
  * integer; anything else is a `RangeError` naming the option and the value.
  */
-export function byteLimit(
+export function positiveInteger(
   name: string,
   value: number | undefined,
   fallback: number,
@@ -87,12 +87,12 @@ export function readLimits(
   options: { maxMessageBytes?: number; maxBufferedAmount?: number },
 ): ConnectionLimits {
   return {
-    maxMessageBytes: byteLimit(
+    maxMessageBytes: positiveInteger(
       "maxMessageBytes",
       options.maxMessageBytes,
       DEFAULT_MAX_MESSAGE_BYTES,
     ),
-    maxBufferedAmount: byteLimit(
+    maxBufferedAmount: positiveInteger(
       "maxBufferedAmount",
       options.maxBufferedAmount,
       DEFAULT_MAX_BUFFERED_AMOUNT,
@@ -245,12 +245,14 @@ export class Connection extends EventTarget {
   /** Closes now, without waiting for the transport's closing handshake. */
   closeNow(code: number, reason: string): void {
     if (this.#state === "closed") return;
+    // Close the target first: Bun's ServerWebSocket reports its close from
+    // inside close(), and that report must not pass for a clean close.
+    this.handleClose(code, reason, false);
     try {
       this.#transport.close(code, reason);
     } catch {
-      // The transport is already gone; the close below is all that is left.
+      // The transport is already gone; the target has closed all the same.
     }
-    this.handleClose(code, reason, false);
   }
 
   #cutOff(why: string): void {

@@ -54,6 +54,11 @@ export class Hub extends EventTarget {
     };
   }
 
+  /** `open` until `close()`, then `closed`. */
+  get state(): "open" | "closed" {
+    return this.#closed ? "closed" : "open";
+  }
+
   /** The spokes connected now: a live view, not a copy. */
   get connections(): ReadonlySet<Connection> {
     return this.#spokes;

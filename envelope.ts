@@ -149,7 +149,8 @@ export interface TypedEventTarget<
   addEventListener<K extends ListenerName<TEvent>>(
     type: K,
     listener: TypedEventListener<ListenerEvent<TEvent, K, TExtra>> | null,
-    options?: boolean | AddEventListenerOptions,
+    // Not `AddEventListenerOptions`: @types/node has no such global, only the DOM lib does.
+    options?: Parameters<EventTarget["addEventListener"]>[2],
   ): void;
   /** Stops a listener added with {@linkcode TypedEventTarget.addEventListener}. */
   removeEventListener<K extends ListenerName<TEvent>>(
@@ -196,7 +197,7 @@ function quote(value: unknown): string {
       value.length > 40 ? `${value.slice(0, 40)}…` : value,
     );
   }
-  if (value === null) return "null";
+  if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return "an array";
   return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
 }

@@ -26,12 +26,18 @@ import {
  */
 export interface InProcessEventTarget<TEvent extends TypedEvent = AnyEnvelopeEvent>
   extends TypedEventTarget<TEvent, { readonly source: null }> {
+  /** `open` until `close()`, then `closed`. */
+  readonly state: "open" | "closed";
   /** Fires `close` once; afterwards `dispatchEvent` throws. */
   close(): void;
 }
 
 class InProcessTarget extends EventTarget {
   #closed = false;
+
+  get state(): "open" | "closed" {
+    return this.#closed ? "closed" : "open";
+  }
 
   override dispatchEvent(event: Event): boolean {
     const text = encodeEnvelopeEvent(event);

@@ -30,6 +30,8 @@ import type { AnyEnvelopeEvent, TypedEvent, TypedEventTarget } from "./envelope.
  */
 export interface HubEventTarget<TEvent extends TypedEvent = AnyEnvelopeEvent>
   extends TypedEventTarget<TEvent, { readonly source: ConnectionEventTarget<TEvent> }> {
+  /** `open` until `close()`, then `closed`. */
+  readonly state: "open" | "closed";
   /** The spokes connected now: a live, read-only view; its `size` is the count. */
   readonly connections: ReadonlySet<ConnectionEventTarget<TEvent>>;
   /**

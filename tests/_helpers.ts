@@ -3,6 +3,8 @@
 // Test helpers for the Deno suites: a real hub under Deno.serve, real spokes,
 // and waits that always end, so a broken test fails in seconds.
 
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import {
   createWebSocketClientEventTarget,
   type CreateWebSocketClientEventTargetOptions,
@@ -56,6 +58,20 @@ export function settle(ms = 100): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+let gc: (() => void) | undefined;
+
+/**
+ * Runs a full garbage collection, so that memory measured afterwards is what
+ * is still reachable; `--expose-gc` is set here rather than on every test command.
+ */
+export function collectGarbage(): void {
+  if (!gc) {
+    setFlagsFromString("--expose-gc");
+    gc = runInNewContext("gc") as () => void;
+  }
+  gc();
+}
+
 /** Collects the `detail` of every event named `name` on `target`. */
 export function collect<T = unknown>(target: EventTarget, name: string): T[] {
   const seen: T[] = [];
@@ -76,20 +92,37 @@ export interface TestHub<TEvent extends TypedEvent = AnyEnvelopeEvent> {
   ): Promise<
     { spoke: ConnectionEventTarget<TEvent>; ws: WebSocket; onHub: ConnectionEventTarget<TEvent> }
   >;
+  /** Opens a plain WebSocket, with no target of this package, and waits until the hub has it. */
+  connectRaw(): Promise<{ ws: WebSocket; onHub: ConnectionEventTarget<TEvent> }>;
+  /**
+   * Opens a TCP connection and completes the WebSocket handshake by hand, then
+   * reads nothing more: a peer that never reads, or that drops without a close frame.
+   */
+  connectTcp(): Promise<{ conn: Deno.TcpConn; onHub: ConnectionEventTarget<TEvent> }>;
   /** Closes the hub and the server, and waits for both. */
   [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** What a test may do as each upgrade is handed over. */
+export interface StartHubSetup<TEvent extends TypedEvent = AnyEnvelopeEvent> {
+  /** Called in the request handler with what `addConnection` returned, the socket still CONNECTING. */
+  added?: (spoke: ConnectionEventTarget<TEvent>, socket: WebSocket) => void;
 }
 
 /** Starts a hub on Deno.serve; every upgrade is handed to `addConnection`. */
 export function startHub<TEvent extends TypedEvent = AnyEnvelopeEvent>(
   options: CreateWebSocketServerEventTargetOptions<TEvent> = {},
+  setup: StartHubSetup<TEvent> = {},
 ): TestHub<TEvent> {
-  const joined: ConnectionEventTarget<TEvent>[] = [];
+  // A count and the last spoke only: a test of many spokes must not find them all kept here.
+  let joined = 0;
+  let lastJoined: ConnectionEventTarget<TEvent> | undefined;
   const rawSockets: WebSocket[] = [];
   const hub = createWebSocketServerEventTarget<TEvent>({
     ...options,
     onConnection: (spoke) => {
-      joined.push(spoke);
+      joined++;
+      lastJoined = spoke;
       options.onConnection?.(spoke);
     },
   });
@@ -98,26 +131,58 @@ export function startHub<TEvent extends TypedEvent = AnyEnvelopeEvent>(
     (request) => {
       const { socket, response } = Deno.upgradeWebSocket(request);
       rawSockets.push(socket);
-      hub.addConnection(socket);
+      const spoke = hub.addConnection(socket);
+      setup.added?.(spoke, socket);
       return response;
     },
   );
   const { port } = server.addr as Deno.NetAddr;
   const url = `ws://127.0.0.1:${port}`;
   const sockets: WebSocket[] = [];
+  const conns: Deno.TcpConn[] = [];
+  /** Waits until the hub has one more spoke than `before`, and returns it. */
+  async function joinedAfter(before: number): Promise<ConnectionEventTarget<TEvent>> {
+    await until(() => joined > before, "the hub has the spoke");
+    return lastJoined!;
+  }
   return {
     hub,
     url,
     port,
     rawSockets,
     async connect(clientOptions) {
-      const before = joined.length;
+      const before = joined;
       const ws = new WebSocket(url);
       sockets.push(ws);
       const spoke = createWebSocketClientEventTarget<TEvent>(ws, clientOptions);
       await nextEvent(spoke, "open");
-      await until(() => joined.length > before, "the hub has the spoke");
-      return { spoke, ws, onHub: joined[joined.length - 1] };
+      return { spoke, ws, onHub: await joinedAfter(before) };
+    },
+    async connectRaw() {
+      const before = joined;
+      const ws = new WebSocket(url);
+      sockets.push(ws);
+      await nextEvent(ws, "open");
+      return { ws, onHub: await joinedAfter(before) };
+    },
+    async connectTcp() {
+      const before = joined;
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      conns.push(conn);
+      const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+      const request = `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
+        `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+      await conn.write(new TextEncoder().encode(request));
+      // Read the response head only; whatever follows it stays unread.
+      const buffer = new Uint8Array(1024);
+      let head = "";
+      while (!head.includes("\r\n\r\n")) {
+        const n = await within(conn.read(buffer), "the handshake response");
+        if (n === null) throw new Error(`the server closed during the handshake: ${head}`);
+        head += new TextDecoder().decode(buffer.subarray(0, n));
+      }
+      if (!head.startsWith("HTTP/1.1 101")) throw new Error(`handshake refused: ${head}`);
+      return { conn, onHub: await joinedAfter(before) };
     },
     async [Symbol.asyncDispose]() {
       hub.close();
@@ -128,7 +193,33 @@ export function startHub<TEvent extends TypedEvent = AnyEnvelopeEvent>(
           await within(closed, "a spoke socket to close").catch(() => {});
         }
       }
+      for (const conn of conns) {
+        try {
+          conn.close();
+        } catch {
+          // Closed by the test already.
+        }
+      }
       await server.shutdown();
     },
   };
+}
+
+/** Events that every dispatchEvent refuses, with the TypeError message each gets. */
+export function invalidEvents(): [string, Event, RegExp][] {
+  const cycle: Record<string, unknown> = {};
+  cycle.self = cycle;
+  const event = (type: string, detail: unknown) => new CustomEvent(type, { detail });
+  return [
+    ["a plain Event", new Event("a:1"), /invalid envelope in 'detail'/],
+    ["no type", event("x:1", { id: "1" }), /'type' must be a string/],
+    ["an empty type", event(":1", { type: "", id: "1" }), /'type' must not be empty/],
+    ["':' in type", event("a:b:1", { type: "a:b", id: "1" }), /must not contain ':'/],
+    ["no id", event("a:1", { type: "a" }), /'id' must be a string/],
+    ["an empty id", event("a:", { type: "a", id: "" }), /'id' must not be empty/],
+    ["'*' as id", event("a:*", { type: "a", id: "*" }), /'id' must not be '\*'/],
+    ["a wrong event type", event("a:2", { type: "a", id: "1" }), /must be the envelope's topic/],
+    ["a BigInt", event("a:1", { type: "a", id: "1", payload: 1n }), /JSON cannot encode/],
+    ["a cycle", event("a:1", { type: "a", id: "1", payload: cycle }), /JSON cannot encode/],
+  ];
 }
