@@ -7,6 +7,8 @@
 export interface Step {
   /** The group that `deno task test <group>` selects. */
   group: string;
+  /** Other groups that need this step first: it runs when any of them is selected too. */
+  also?: string[];
   /** What the log calls it. */
   name: string;
   /** The command and its arguments. */

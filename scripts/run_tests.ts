@@ -7,6 +7,7 @@
 //   deno task test deno node  only the groups named (static, deno, npm, node, bun, browser)
 
 import { ensureTools, type Step, TOOLS_BIN } from "./_tools.ts";
+import { CONSUMER, suites, tarballPath } from "./_npm.ts";
 
 const deno = Deno.execPath();
 const entries = Object.values(
@@ -23,8 +24,93 @@ const steps: Step[] = [
     name: "deno publish --dry-run",
     cmd: [deno, "publish", "--dry-run", "--allow-dirty"],
   },
+  {
+    group: "static",
+    name: "docs match the code",
+    cmd: [deno, "run", "--allow-read", "--allow-run", "scripts/check_docs.ts"],
+  },
   { group: "deno", name: "deno test", cmd: [deno, "test", "-A", "--doc"], counts: denoCounts },
 ];
+
+// The npm package is built once and packed once; every step after the first
+// runs against that tarball, installed into .tools/consumer/ as a user would
+// (scripts/npm_consumer.ts). The suites are found by name: tests/npm/*_node_test.mjs,
+// tests/npm/*_bun_test.mjs and tests/browser/*_browser_test.mjs.
+const tarball = tarballPath();
+const typing = `${CONSUMER}tests/npm/types`;
+const node24 = `${TOOLS_BIN}/node`;
+const nodeTest = ["--test", "--test-reporter=spec", "--test-timeout=60000"];
+steps.push(
+  {
+    group: "npm",
+    also: ["node", "bun", "browser"],
+    name: "npm package: build, pack, install",
+    cmd: [deno, "run", "-A", "scripts/npm_consumer.ts"],
+  },
+  { group: "npm", name: "publint", cmd: [`${TOOLS_BIN}/publint`, "run", "--strict", tarball] },
+  {
+    group: "npm",
+    name: "attw (esm-only)",
+    cmd: [`${TOOLS_BIN}/attw`, tarball, "--profile", "esm-only", "--no-definitely-typed"],
+  },
+  {
+    group: "npm",
+    name: "types: tsc, moduleResolution nodenext",
+    cmd: [`${TOOLS_BIN}/tsc`, "-p", `${typing}/tsconfig.nodenext.json`],
+  },
+  {
+    group: "npm",
+    name: "types: tsc, moduleResolution bundler",
+    cmd: [`${TOOLS_BIN}/tsc`, "-p", `${typing}/tsconfig.bundler.json`],
+  },
+  // Prints the client entry's min+gzip size; fails only if it cannot bundle.
+  { group: "npm", name: "size", cmd: [deno, "run", "-A", "scripts/size.ts", "--no-build"] },
+  {
+    group: "node",
+    name: "node 20 --test",
+    cmd: ["/usr/bin/node", ...nodeTest, ...suites("npm", "_node_test.mjs")],
+    env: { EXPECT_NODE_MAJOR: "20" },
+    counts: nodeCounts,
+  },
+  {
+    group: "node",
+    name: "node 24 --test",
+    cmd: [node24, ...nodeTest, ...suites("npm", "_node_test.mjs")],
+    env: { EXPECT_NODE_MAJOR: "24" },
+    counts: nodeCounts,
+  },
+  {
+    group: "bun",
+    name: "bun test",
+    cmd: [`${TOOLS_BIN}/bun`, "test", "--timeout", "60000", ...suites("npm", "_bun_test.mjs")],
+    counts: bunCounts,
+  },
+  {
+    group: "browser",
+    name: "chromium (node 24 --test)",
+    cmd: [node24, ...nodeTest, ...suites("browser", "_browser_test.mjs")],
+    counts: nodeCounts,
+  },
+);
+
+/** Reads the "ℹ pass 21" / "ℹ fail 0" / "ℹ cancelled 0" summary of `node --test` (spec or tap). */
+function nodeCounts(output: string): [number, number] | undefined {
+  const last = (name: string) => {
+    const all = [...output.matchAll(new RegExp(`^[ℹ#] ${name} (\\d+)$`, "gm"))];
+    return all.length ? Number(all[all.length - 1][1]) : undefined;
+  };
+  const [pass, fail, cancelled] = [last("pass"), last("fail"), last("cancelled")];
+  if (pass === undefined || fail === undefined) return undefined;
+  return [pass, fail + (cancelled ?? 0)];
+}
+
+/** Reads the " 13 pass" / " 0 fail" summary of `bun test`. */
+function bunCounts(output: string): [number, number] | undefined {
+  const pass = output.match(/^\s*(\d+) pass$/m);
+  const fail = output.match(/^\s*(\d+) fail$/m);
+  if (!pass || !fail) return undefined;
+  return [Number(pass[1]), Number(fail[1])];
+}
 
 /** Reads "ok | 14 passed (17 steps) | 0 failed" from `deno test`. */
 function denoCounts(output: string): [number, number] | undefined {
@@ -35,7 +121,9 @@ function denoCounts(output: string): [number, number] | undefined {
 }
 
 const wanted = new Set(Deno.args);
-const selected = steps.filter((step) => wanted.size === 0 || wanted.has(step.group));
+const selected = steps.filter((step) =>
+  wanted.size === 0 || [step.group, ...step.also ?? []].some((group) => wanted.has(group))
+);
 await ensureTools();
 
 let passed = 0;
