@@ -30,6 +30,11 @@ export interface Transport {
   closing(): boolean;
   /** Starts closing the transport. */
   close(code?: number, reason?: string): void;
+  /**
+   * Closes at once, dropping what waits to be sent: how a peer that cannot
+   * keep up is cut off. Transports without it are closed with `close`.
+   */
+  abort?(code: number, reason: string): void;
   /** Stops listening to the transport, once the target has closed. */
   detach(): void;
 }
@@ -115,6 +120,8 @@ export class Connection extends EventTarget {
   #limits: ConnectionLimits;
   #hooks: ConnectionHooks | undefined;
   #state: ConnectionState = "connecting";
+  // Set by close(): a socket still connecting reports no closing state of its own.
+  #closeRequested = false;
   #queue: string[] = [];
   #queuedBytes = 0;
 
@@ -137,7 +144,8 @@ export class Connection extends EventTarget {
 
   /** `connecting`, `open`, `closing` (after `close()`) or `closed`. */
   get state(): ConnectionState {
-    if (this.#state === "open" && this.#transport.closing()) return "closing";
+    if (this.#state === "closed") return "closed";
+    if (this.#closeRequested || this.#transport.closing()) return "closing";
     return this.#state;
   }
 
@@ -174,8 +182,9 @@ export class Connection extends EventTarget {
 
   /** Closes the connection; `close` fires when the transport has closed. */
   close(code?: number, reason?: string): void {
-    if (this.#state === "closed" || this.#transport.closing()) return;
+    if (this.state === "closing" || this.state === "closed") return;
     this.#transport.close(code, reason);
+    this.#closeRequested = true;
   }
 
   /**
@@ -242,20 +251,24 @@ export class Connection extends EventTarget {
     dispatchClose(this, { code, reason, wasClean, unsent });
   }
 
-  /** Closes now, without waiting for the transport's closing handshake. */
-  closeNow(code: number, reason: string): void {
+  /**
+   * Closes now, without waiting for the transport's closing handshake;
+   * `abort` also drops what waits to be sent, where the transport can.
+   */
+  closeNow(code: number, reason: string, abort = false): void {
     if (this.#state === "closed") return;
     // Close the target first: Bun's ServerWebSocket reports its close from
     // inside close(), and that report must not pass for a clean close.
     this.handleClose(code, reason, false);
     try {
-      this.#transport.close(code, reason);
+      if (abort && this.#transport.abort) this.#transport.abort(code, reason);
+      else this.#transport.close(code, reason);
     } catch {
       // The transport is already gone; the target has closed all the same.
     }
   }
 
   #cutOff(why: string): void {
-    this.closeNow(TRY_AGAIN_LATER, `Try again later: ${why}`);
+    this.closeNow(TRY_AGAIN_LATER, `Try again later: ${why}`, true);
   }
 }

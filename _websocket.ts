@@ -46,8 +46,9 @@ export function connectWebSocket(
       connection.handleTransportError(
         `transport error: ${event.error?.message ?? event.message ?? "WebSocket error"}`,
       ),
-    close: (event: { code?: number; reason?: string; wasClean?: boolean }) =>
-      connection.handleClose(event.code ?? 1005, event.reason ?? "", event.wasClean ?? false),
+    // Deno reports code 0 for a socket closed before it opened: that is 1006 (abnormal).
+    close: ({ code, reason, wasClean }: { code?: number; reason?: string; wasClean?: boolean }) =>
+      connection.handleClose(code || (wasClean ? 1005 : 1006), reason ?? "", wasClean ?? false),
   };
   const connection = new Connection(
     {

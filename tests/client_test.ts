@@ -127,14 +127,18 @@ Deno.test("createWebSocketClientEventTarget() queues sends made while CONNECTING
   await nextEvent(spoke, "close");
 });
 
-Deno.test("createWebSocketClientEventTarget() counts unsent queued sends when closed before open", async () => {
+Deno.test("createWebSocketClientEventTarget() throws on sends after close() while CONNECTING and counts the queued ones as unsent", async () => {
   await using t = startHub();
   const spoke = createWebSocketClientEventTarget(new WebSocket(t.url));
   spoke.dispatchEvent(createEnvelopeEvent("n", "1", 1));
   spoke.dispatchEvent(createEnvelopeEvent("n", "2", 2));
-  const closed = nextEvent<CustomEvent<{ unsent: number }>>(spoke, "close");
+  const closed = nextEvent<CustomEvent<{ code: number; unsent: number }>>(spoke, "close");
   spoke.close();
-  equal((await closed).detail.unsent, 2);
+  equal(spoke.state, "closing");
+  throws(() => spoke.dispatchEvent(createEnvelopeEvent("n", "3", 3)), /the connection is closed/);
+  const { detail } = await closed;
+  equal(detail.unsent, 2);
+  equal(detail.code, 1006);
 });
 
 Deno.test("createWebSocketClientEventTarget() throws past maxBufferedAmount instead of growing memory", async () => {
