@@ -48,6 +48,11 @@ export interface HubEventTarget<TEvent extends TypedEvent = AnyEnvelopeEvent>
  * The socket shape of servers that deliver messages through callbacks, such
  * as Bun.serve's `websocket` handlers (`ServerWebSocket`) and Hono's
  * `WSContext`. Only `send` and `close` are required.
+ *
+ * `maxBufferedAmount` sees the bytes waiting for the spoke through
+ * `getBufferedAmount()` or `bufferedAmount`, on the socket itself or, when it
+ * has neither, on its `raw` socket. A socket with none of them counts as 0
+ * bytes waiting, so the hub can never cut that spoke off.
  */
 export interface CallbackSocket {
   /** Sends a text frame; Bun returns 0 when it dropped the message. */
@@ -60,6 +65,23 @@ export interface CallbackSocket {
   getBufferedAmount?(): number;
   /** Bytes waiting to be sent, where the socket has it as a property. */
   readonly bufferedAmount?: number;
+  /**
+   * The runtime's socket under a framework's wrapper: Hono's `WSContext` has
+   * no buffered amount of its own, so the hub reads its `raw` socket's (on
+   * Deno a `WebSocket`, with `bufferedAmount`). Typed `unknown`, as Hono types
+   * `raw` in a plain `WSContext`; a `raw` without a buffered amount is ignored.
+   */
+  readonly raw?: unknown;
+}
+
+/** What a socket reports as waiting to be sent, if it reports anything. */
+interface Buffered {
+  getBufferedAmount?(): number;
+  readonly bufferedAmount?: number;
+}
+
+function waitingBytes(socket: Buffered | null | undefined): number | undefined {
+  return socket?.getBufferedAmount?.() ?? socket?.bufferedAmount;
 }
 
 /**
@@ -155,7 +177,8 @@ class WebSocketHub extends Hub {
         {
           // Bun's send returns 0 when it dropped the message, -1 when it queued it.
           send: (text) => socket.send(text) !== 0,
-          bufferedAmount: () => socket.getBufferedAmount?.() ?? socket.bufferedAmount ?? 0,
+          bufferedAmount: () =>
+            waitingBytes(socket) ?? waitingBytes(socket.raw as Buffered | undefined) ?? 0,
           closing: () => ended || (socket.readyState ?? 1) > 1,
           close: (code, reason) => socket.close(code, reason),
           detach: () => (ended = true),

@@ -14,7 +14,7 @@ import {
   type CreateWebSocketServerEventTargetOptions,
   type WebSocketServerEventTarget,
 } from "../server.ts";
-import type { AnyEnvelopeEvent, TypedEvent } from "../envelope.ts";
+import type { AnyEnvelopeEvent, EventEnvelope, TypedEvent } from "../envelope.ts";
 import type { ConnectionEventTarget } from "../client.ts";
 
 /** How long any single wait in a test may take before it fails. */
@@ -107,9 +107,19 @@ export interface TestHub<TEvent extends TypedEvent = AnyEnvelopeEvent> {
 export interface StartHubSetup<TEvent extends TypedEvent = AnyEnvelopeEvent> {
   /** Called in the request handler with what `addConnection` returned, the socket still CONNECTING. */
   added?: (spoke: ConnectionEventTarget<TEvent>, socket: WebSocket) => void;
+  /**
+   * Serves each request instead of the default `Deno.upgradeWebSocket` +
+   * `addConnection` handler (a framework's app that hands sockets to `hub`);
+   * `added` and `rawSockets` then stay unused.
+   */
+  serve?: (
+    hub: WebSocketServerEventTarget<TEvent>,
+  ) => (request: Request) => Response | Promise<Response>;
+  /** The path spokes connect to; `/` by default. */
+  path?: string;
 }
 
-/** Starts a hub on Deno.serve; every upgrade is handed to `addConnection`. */
+/** Starts a hub on Deno.serve; every upgrade is handed to `addConnection` unless `setup.serve` says otherwise. */
 export function startHub<TEvent extends TypedEvent = AnyEnvelopeEvent>(
   options: CreateWebSocketServerEventTargetOptions<TEvent> = {},
   setup: StartHubSetup<TEvent> = {},
@@ -128,16 +138,17 @@ export function startHub<TEvent extends TypedEvent = AnyEnvelopeEvent>(
   });
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    (request) => {
+    setup.serve?.(hub) ?? ((request) => {
       const { socket, response } = Deno.upgradeWebSocket(request);
       rawSockets.push(socket);
       const spoke = hub.addConnection(socket);
       setup.added?.(spoke, socket);
       return response;
-    },
+    }),
   );
   const { port } = server.addr as Deno.NetAddr;
-  const url = `ws://127.0.0.1:${port}`;
+  const path = setup.path ?? "/";
+  const url = `ws://127.0.0.1:${port}${path}`;
   const sockets: WebSocket[] = [];
   const conns: Deno.TcpConn[] = [];
   /** Waits until the hub has one more spoke than `before`, and returns it. */
@@ -167,21 +178,8 @@ export function startHub<TEvent extends TypedEvent = AnyEnvelopeEvent>(
     },
     async connectTcp() {
       const before = joined;
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      const conn = await connectTcpWebSocket(port, path);
       conns.push(conn);
-      const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
-      const request = `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
-        `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
-      await conn.write(new TextEncoder().encode(request));
-      // Read the response head only; whatever follows it stays unread.
-      const buffer = new Uint8Array(1024);
-      let head = "";
-      while (!head.includes("\r\n\r\n")) {
-        const n = await within(conn.read(buffer), "the handshake response");
-        if (n === null) throw new Error(`the server closed during the handshake: ${head}`);
-        head += new TextDecoder().decode(buffer.subarray(0, n));
-      }
-      if (!head.startsWith("HTTP/1.1 101")) throw new Error(`handshake refused: ${head}`);
       return { conn, onHub: await joinedAfter(before) };
     },
     async [Symbol.asyncDispose]() {
@@ -201,6 +199,67 @@ export function startHub<TEvent extends TypedEvent = AnyEnvelopeEvent>(
         }
       }
       await server.shutdown();
+    },
+  };
+}
+
+/**
+ * Opens a TCP connection to a WebSocket server on 127.0.0.1 and completes the
+ * handshake by hand, reading the response head and nothing after it: the
+ * caller decides whether the peer ever reads (or drops without a close frame).
+ */
+export async function connectTcpWebSocket(port: number, path = "/"): Promise<Deno.TcpConn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+    const request = `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
+      `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+    await conn.write(new TextEncoder().encode(request));
+    const buffer = new Uint8Array(1024);
+    let head = "";
+    while (!head.includes("\r\n\r\n")) {
+      const n = await within(conn.read(buffer), "the handshake response");
+      if (n === null) throw new Error(`the server closed during the handshake: ${head}`);
+      head += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    if (!head.startsWith("HTTP/1.1 101")) throw new Error(`handshake refused: ${head}`);
+    return conn;
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+}
+
+/**
+ * Counts what a spoke receives of one type, checking that ids come as 0, 1,
+ * 2…; `reached(n)` waits (bounded) until n have arrived.
+ */
+export function tally(spoke: EventTarget, type: string): {
+  readonly count: number;
+  readonly inOrder: boolean;
+  reached(at: number): Promise<void>;
+} {
+  let count = 0;
+  let inOrder = true;
+  let waiting: { at: number; resolve: () => void } | undefined;
+  spoke.addEventListener(`${type}:*`, (event) => {
+    if ((event as CustomEvent<EventEnvelope>).detail.id !== String(count)) inOrder = false;
+    count++;
+    if (waiting && count >= waiting.at) waiting.resolve();
+  });
+  return {
+    get count() {
+      return count;
+    },
+    get inOrder() {
+      return inOrder;
+    },
+    reached(at: number): Promise<void> {
+      if (count >= at) return Promise.resolve();
+      return within(
+        new Promise((resolve) => (waiting = { at, resolve })),
+        `${at} ${type} envelopes`,
+      );
     },
   };
 }

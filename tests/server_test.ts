@@ -17,8 +17,8 @@ import {
   nextEvent,
   settle,
   startHub,
+  tally,
   until,
-  within,
 } from "./_helpers.ts";
 
 type Spoke = ConnectionEventTarget;
@@ -278,33 +278,6 @@ Deno.test("createWebSocketServerEventTarget() queues direct sends to a CONNECTIN
   spoke.close();
   await nextEvent(spoke, "close");
 });
-
-/** Counts what a spoke receives of one type, checking that ids come as 0, 1, 2…; waits on a count. */
-function tally(spoke: Spoke, type: string) {
-  let count = 0;
-  let inOrder = true;
-  let waiting: { at: number; resolve: () => void } | undefined;
-  spoke.addEventListener(`${type}:*`, (event) => {
-    if (event.detail.id !== String(count)) inOrder = false;
-    count++;
-    if (waiting && count >= waiting.at) waiting.resolve();
-  });
-  return {
-    get count() {
-      return count;
-    },
-    get inOrder() {
-      return inOrder;
-    },
-    reached(at: number): Promise<void> {
-      if (count >= at) return Promise.resolve();
-      return within(
-        new Promise((resolve) => (waiting = { at, resolve })),
-        `${at} ${type} envelopes`,
-      );
-    },
-  };
-}
 
 Deno.test("createWebSocketServerEventTarget() cuts off a spoke that never reads with 1013 while every other spoke gets every message", async () => {
   const limit = 64 * 1024;
