@@ -25,3 +25,8 @@ export * from "./envelope.ts";
 export * from "./client.ts";
 export * from "./server.ts";
 export * from "./in_process.ts";
+export * from "./pubsub.ts";
+export * from "./worker.ts";
+export * from "./iroh_spoke.ts";
+export * from "./iroh_hub.ts";
+export * from "./redis.ts";
