@@ -14,6 +14,7 @@ import {
   Connection,
   type ConnectionHooks,
   type ConnectionLimits,
+  positiveInteger,
   type Transport,
 } from "./_connection.ts";
 import { type LineFrame, LineSplitter } from "./_lines.ts";
@@ -63,6 +64,11 @@ export interface IrohRecvStreamLike {
 
 /** Default for `closeTimeout`: how long a close waits for the peer to receive what was sent, in ms. */
 export const DEFAULT_CLOSE_TIMEOUT = 5_000;
+
+/** Reads `closeTimeout` from either target's options. */
+export function readCloseTimeout(options: { closeTimeout?: number }): number {
+  return positiveInteger("closeTimeout", options.closeTimeout, DEFAULT_CLOSE_TIMEOUT);
+}
 
 /** Bytes asked of each read. */
 const READ_BYTES = 64 * 1024;
@@ -308,10 +314,11 @@ export class IrohStream implements Transport {
   }
 
   async #ended(why: string): Promise<void> {
-    clearTimeout(this.#finishedTimer);
     const peer = parseClose(why);
     // What the peer sent before it closed is still readable: dispatch it first.
     await this.#reading;
+    // Cleared after the read ends, since the read's end is what arms it.
+    clearTimeout(this.#finishedTimer);
     if (peer) this.target.handleClose(peer.code, peer.reason, true);
     else if (this.#local) {
       this.target.handleClose(this.#local.code, this.#local.reason, this.#local.clean);

@@ -68,10 +68,9 @@ export type TypedEvent<TType extends string = string, TDetail = unknown> =
  * ```
  */
 export type EnvelopeEvents<TMap extends object> = {
-  [K in keyof TMap & string]: TypedEvent<
-    `${K}:${string}`,
-    EventEnvelope<K, TMap[K]>
-  >;
+  // A key holding ':' can never be an envelope type, so it yields no event.
+  [K in keyof TMap & string]: K extends `${string}:${string}` ? never
+    : TypedEvent<`${K}:${string}`, EventEnvelope<K, TMap[K]>>;
 }[keyof TMap & string];
 
 /** The event every untyped target carries: any envelope under any topic. */
@@ -547,10 +546,11 @@ export function dispatchEnvelope(
 }
 
 /**
- * Fires `error` on `target`'s own listeners with `{ reason, data }`.
+ * Fires `error` on `target`'s own listeners with `{ reason, data }`, keeping
+ * only the first {@linkcode ERROR_DATA_PREVIEW_CHARS} characters of `data`.
  *
  * @param target The target whose listeners hear it.
- * @param detail Why, and the start of the offending input.
+ * @param detail Why, and the offending input.
  * @param source The target of the connection it arrived on, or `null`.
  *
  * @example Usage
@@ -572,5 +572,6 @@ export function dispatchError(
   detail: ErrorDetail,
   source: EventTarget | null,
 ): void {
-  localDispatch.call(target, new SourcedEvent("error", detail, source));
+  const { reason, data } = detail;
+  localDispatch.call(target, new SourcedEvent("error", { reason, data: preview(data) }, source));
 }

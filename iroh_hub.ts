@@ -16,9 +16,9 @@
  * @module
  */
 
-import { type Connection, positiveInteger } from "./_connection.ts";
+import type { Connection } from "./_connection.ts";
 import { Hub } from "./_hub.ts";
-import { DEFAULT_CLOSE_TIMEOUT, type IrohConnectionLike, IrohStream, quicCode } from "./_iroh.ts";
+import { type IrohConnectionLike, IrohStream, quicCode, readCloseTimeout } from "./_iroh.ts";
 import type { ConnectionEventTarget } from "./client.ts";
 import type { AnyEnvelopeEvent, TypedEvent } from "./envelope.ts";
 import type { HubEventTarget } from "./server.ts";
@@ -97,11 +97,7 @@ class IrohHub extends Hub {
   constructor(options: CreateIrohHubEventTargetOptions) {
     // No native broadcast to hand the fan-out to: every spoke is written by the hub.
     super({ ...options, broadcast: undefined } as never);
-    this.#closeTimeout = positiveInteger(
-      "closeTimeout",
-      options.closeTimeout,
-      DEFAULT_CLOSE_TIMEOUT,
-    );
+    this.#closeTimeout = readCloseTimeout(options);
   }
 
   addConnection(connection: IrohConnectionLike): Connection {

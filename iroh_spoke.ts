@@ -16,7 +16,7 @@
  * @module
  */
 
-import { positiveInteger, readLimits } from "./_connection.ts";
+import { readLimits } from "./_connection.ts";
 import {
   DEFAULT_CLOSE_TIMEOUT,
   type IrohBiStreamLike,
@@ -24,6 +24,7 @@ import {
   type IrohRecvStreamLike,
   type IrohSendStreamLike,
   IrohStream,
+  readCloseTimeout,
 } from "./_iroh.ts";
 import type { ConnectionEventTarget } from "./client.ts";
 import type { AnyEnvelopeEvent, TypedEvent } from "./envelope.ts";
@@ -100,7 +101,6 @@ export function createIrohSpokeEventTarget<TEvent extends TypedEvent = AnyEnvelo
   options: CreateIrohSpokeEventTargetOptions = {},
 ): ConnectionEventTarget<TEvent> {
   const limits = readLimits(options);
-  const closeTimeout = positiveInteger("closeTimeout", options.closeTimeout, DEFAULT_CLOSE_TIMEOUT);
-  return new IrohStream(connection, "open", limits, closeTimeout)
+  return new IrohStream(connection, "open", limits, readCloseTimeout(options))
     .target as unknown as ConnectionEventTarget<TEvent>;
 }

@@ -1,4 +1,5 @@
 // Copyright 2026 the @alkdev/pubsub authors. MIT license.
+// This module is browser compatible.
 
 /**
  * A bus over Redis pub/sub, shared by every process that creates a Redis
@@ -33,7 +34,6 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES,
   dispatchError,
   encodeEnvelopeEvent,
-  ERROR_DATA_PREVIEW_CHARS,
   type EventEnvelope,
   parseFrame,
   SourcedEvent,
@@ -195,10 +195,6 @@ function escapeGlob(text: string): string {
 function isEnvelopeName(name: string): boolean {
   const colon = name.indexOf(":");
   return name === "*" || (colon > 0 && colon < name.length - 1);
-}
-
-function preview(text: string): string {
-  return text.length > ERROR_DATA_PREVIEW_CHARS ? text.slice(0, ERROR_DATA_PREVIEW_CHARS) : text;
 }
 
 function describe(cause: unknown): string {
@@ -377,6 +373,12 @@ class RedisTarget extends EventTarget {
     subscriber.off("ready", this.#onReady);
     this.#io?.off("message", this.#onMessage);
     this.#io?.off("pmessage", this.#onPatternMessage);
+    // Listeners stay (as on any EventTarget), but the caller's signals need not hold on to this target.
+    for (const entries of this.#listeners.values()) {
+      for (const entry of entries) {
+        if (entry.onAbort) entry.signal!.removeEventListener("abort", entry.onAbort);
+      }
+    }
     const answers = [...this.#subscriptions.values()].map((s) => this.#unsubscribeFrom(s));
     this.#subscriptions.clear();
     this.#failed.clear();
@@ -542,7 +544,7 @@ class RedisTarget extends EventTarget {
   }
 
   #report(reason: string, data = ""): void {
-    dispatchError(this, { reason, data: preview(data) }, null);
+    dispatchError(this, { reason, data }, null);
   }
 }
 

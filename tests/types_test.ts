@@ -137,3 +137,13 @@ Deno.test("EnvelopeEvents makes a wrong payload, an unknown topic or a wrong pro
     undefined,
   ]);
 });
+
+Deno.test("EnvelopeEvents gives a key holding ':' no events, since it can never be a type", () => {
+  const target = createInProcessEventTarget<EnvelopeEvents<{ "a:b": number; ok: string }>>();
+  const seen: string[] = [];
+  target.addEventListener("ok:1", (event) => seen.push(event.detail.payload));
+  // @ts-expect-error "a:b" is no envelope type, so "a:b:1" names nothing.
+  target.addEventListener("a:b:1", () => seen.push("never"));
+  target.dispatchEvent(createEnvelopeEvent("ok", "1", "yes"));
+  deepEqual(seen, ["yes"]);
+});
