@@ -17,6 +17,7 @@ import {
   type EventEnvelope,
   exceedsBytes,
   parseFrame,
+  SourcedEvent,
   utf8ByteLength,
 } from "./envelope.ts";
 
@@ -110,19 +111,79 @@ export function closedError(topic: string): Error {
   return new Error(`Cannot dispatch "${topic}": the connection is closed`);
 }
 
+// Past this many names (a fresh id per request, say) a target stops keeping them.
+const MAX_LISTENED_NAMES = 64;
+
+/**
+ * An event target that remembers the names listeners were added for, so that
+ * a received envelope is fired only under names someone may listen to: each
+ * event costs an allocation and a dispatch (a microsecond on Bun), and a hub's
+ * spoke targets often have no listener at all. A name is never forgotten (a
+ * `once` or `signal` listener leaves without a word), so the check only ever
+ * errs towards firing; past MAX_LISTENED_NAMES every name is fired.
+ */
+export class ListeningTarget extends EventTarget {
+  #names: Set<string> | "all" | undefined;
+  // The envelope types in those names, so that no `<type>:…` name is built for other types.
+  #types: Set<string> | undefined;
+
+  override addEventListener(
+    type: string,
+    listener: Parameters<EventTarget["addEventListener"]>[1],
+    options?: Parameters<EventTarget["addEventListener"]>[2],
+  ): void {
+    const names = this.#names ??= new Set();
+    if (names !== "all" && !names.has(type)) {
+      if (names.size < MAX_LISTENED_NAMES) {
+        names.add(type);
+        const colon = type.indexOf(":");
+        if (colon > 0) (this.#types ??= new Set()).add(type.slice(0, colon));
+      } else this.#names = "all";
+    }
+    super.addEventListener(type, listener, options);
+  }
+
+  /**
+   * Fires a received envelope on this target's own listeners as
+   * `dispatchEnvelope` does, `<type>:<id>`, `<type>:*`, `*` in that order,
+   * skipping the names nobody listens to.
+   */
+  protected dispatchReceived(envelope: EventEnvelope, source: EventTarget | null): void {
+    if (this.#names === undefined) return;
+    if (this.#names === "all") return dispatchEnvelope(this, envelope, source);
+    // Each name is checked just before it would fire: a listener may add another.
+    const { type, id } = envelope;
+    if (this.#types?.has(type)) {
+      const topic = `${type}:${id}`;
+      if (this.#listens(topic)) dispatchLocal(this, new SourcedEvent(topic, envelope, source));
+      const wildcard = `${type}:*`;
+      if (this.#listens(wildcard)) {
+        dispatchLocal(this, new SourcedEvent(wildcard, envelope, source));
+      }
+    }
+    if (this.#listens("*")) dispatchLocal(this, new SourcedEvent("*", envelope, source));
+  }
+
+  #listens(name: string): boolean {
+    const names = this.#names!;
+    return names === "all" || names.has(name);
+  }
+}
+
 /**
  * One connection as an event target: `dispatchEvent` sends to the peer, and
  * what the peer sends reaches this target's listeners (and a hub's, through
  * the hooks).
  */
-export class Connection extends EventTarget {
+export class Connection extends ListeningTarget {
   #transport: Transport;
   #limits: ConnectionLimits;
   #hooks: ConnectionHooks | undefined;
   #state: ConnectionState = "connecting";
   // Set by close(): a socket still connecting reports no closing state of its own.
   #closeRequested = false;
-  #queue: string[] = [];
+  // Sends made while connecting; most connections are given open and never need it.
+  #queue: string[] | undefined;
   #queuedBytes = 0;
 
   /**
@@ -169,7 +230,7 @@ export class Connection extends EventTarget {
       throw error;
     }
     if (state === "connecting") {
-      this.#queue.push(text);
+      (this.#queue ??= []).push(text);
       this.#queuedBytes += utf8ByteLength(text);
       return true;
     }
@@ -210,8 +271,8 @@ export class Connection extends EventTarget {
   handleOpen(announce: boolean): void {
     if (this.#state !== "connecting") return;
     this.#state = "open";
-    const queue = this.#queue;
-    this.#queue = [];
+    const queue = this.#queue ?? [];
+    this.#queue = undefined;
     this.#queuedBytes = 0;
     for (const text of queue) this.#transport.send(text);
     this.#hooks?.opened(this);
@@ -227,7 +288,7 @@ export class Connection extends EventTarget {
       this.#hooks?.refused(refused, this);
       return;
     }
-    dispatchEnvelope(this, envelope, this);
+    this.dispatchReceived(envelope, this);
     this.#hooks?.received(envelope, this);
   }
 
@@ -243,8 +304,8 @@ export class Connection extends EventTarget {
   handleClose(code: number, reason: string, wasClean: boolean): void {
     if (this.#state === "closed") return;
     this.#state = "closed";
-    const unsent = this.#queue.length;
-    this.#queue = [];
+    const unsent = this.#queue?.length ?? 0;
+    this.#queue = undefined;
     this.#queuedBytes = 0;
     this.#transport.detach();
     this.#hooks?.ended(this);

@@ -9,9 +9,10 @@ import {
   type ConnectionHooks,
   type ConnectionLimits,
   dispatchClose,
+  ListeningTarget,
   readLimits,
 } from "./_connection.ts";
-import { dispatchEnvelope, dispatchError, encodeEnvelopeEvent } from "./envelope.ts";
+import { dispatchError, encodeEnvelopeEvent } from "./envelope.ts";
 
 /** What every hub's options hold. */
 export interface HubOptions<TSpoke> {
@@ -26,7 +27,7 @@ export interface HubOptions<TSpoke> {
 const GOING_AWAY = 1001;
 
 /** A hub: `dispatchEvent` fans out to every open spoke. */
-export class Hub extends EventTarget {
+export class Hub extends ListeningTarget {
   #spokes = new Set<Connection>();
   // Spokes still connecting are not in `connections`, but close() ends them too.
   #live = new Set<Connection>();
@@ -45,7 +46,7 @@ export class Hub extends EventTarget {
         this.#spokes.add(spoke);
         onConnection?.(spoke);
       },
-      received: (envelope, spoke) => dispatchEnvelope(this, envelope, spoke),
+      received: (envelope, spoke) => this.dispatchReceived(envelope, spoke),
       refused: (detail, spoke) => dispatchError(this, detail, spoke),
       ended: (spoke) => {
         this.#live.delete(spoke);

@@ -4,7 +4,12 @@
 // Maps a standard-shaped WebSocket onto a `Connection`: the one place that
 // knows WebSocket events, shared by the client and the hub's `addConnection`.
 
-import { Connection, type ConnectionHooks, type ConnectionLimits } from "./_connection.ts";
+import {
+  Connection,
+  type ConnectionHooks,
+  type ConnectionLimits,
+  type Transport,
+} from "./_connection.ts";
 
 /**
  * The standard WebSocket shape the targets need: browsers', Deno's, Bun's
@@ -32,46 +37,74 @@ export interface WebSocketLike {
 const CONNECTING = 0;
 const OPEN = 1;
 
+const EVENTS = ["open", "message", "error", "close"];
+
+/**
+ * Carries a connection's frames over a standard WebSocket and hands the
+ * socket's events to it: one object and one listener per socket, not one
+ * closure per member, since a hub holds thousands of them.
+ */
+class WebSocketTransport implements Transport {
+  #ws: WebSocketLike;
+  #listener: (event: { type: string }) => void;
+
+  constructor(ws: WebSocketLike, listener: (event: { type: string }) => void) {
+    this.#ws = ws;
+    this.#listener = listener;
+  }
+
+  send(text: string): boolean {
+    this.#ws.send(text);
+    return true;
+  }
+
+  bufferedAmount(): number {
+    return this.#ws.bufferedAmount;
+  }
+
+  closing(): boolean {
+    return this.#ws.readyState > OPEN;
+  }
+
+  close(code?: number, reason?: string): void {
+    this.#ws.close(code, reason);
+  }
+
+  detach(): void {
+    // Some sockets (ws) ignore `{ signal }`, so listeners are removed by hand.
+    for (const name of EVENTS) this.#ws.removeEventListener(name, this.#listener);
+  }
+}
+
 /** Wraps `ws` in a connection target and wires its four events to it. */
 export function connectWebSocket(
   ws: WebSocketLike,
   limits: ConnectionLimits,
   hooks?: ConnectionHooks,
 ): Connection {
-  const listeners = {
-    open: () => connection.handleOpen(true),
-    message: (event: { data: unknown }) => connection.handleFrame(event.data),
-    // ws's events fail `instanceof`, so read the fields, not the class.
-    error: (event: { message?: string; error?: { message?: string } }) =>
-      connection.handleTransportError(
-        `transport error: ${event.error?.message ?? event.message ?? "WebSocket error"}`,
-      ),
-    // Deno reports code 0 for a socket closed before it opened: that is 1006 (abnormal).
-    close: ({ code, reason, wasClean }: { code?: number; reason?: string; wasClean?: boolean }) =>
-      connection.handleClose(code || (wasClean ? 1005 : 1006), reason ?? "", wasClean ?? false),
+  // ws's events fail `instanceof`, so read the fields, not the class.
+  const listener = (event: SocketEvent) => {
+    switch (event.type) {
+      case "message":
+        return connection.handleFrame(event.data);
+      case "open":
+        return connection.handleOpen(true);
+      case "error":
+        return connection.handleTransportError(
+          `transport error: ${event.error?.message ?? event.message ?? "WebSocket error"}`,
+        );
+      case "close": {
+        // Deno reports code 0 for a socket closed before it opened: that is 1006 (abnormal).
+        const { code, reason, wasClean } = event;
+        return connection.handleClose(code || (wasClean ? 1005 : 1006), reason ?? "", !!wasClean);
+      }
+    }
   };
-  const connection = new Connection(
-    {
-      send(text) {
-        ws.send(text);
-        return true;
-      },
-      bufferedAmount: () => ws.bufferedAmount,
-      closing: () => ws.readyState > OPEN,
-      close: (code, reason) => ws.close(code, reason),
-      detach() {
-        // Some sockets (ws) ignore `{ signal }`, so listeners are removed by hand.
-        for (const [name, listener] of Object.entries(listeners)) {
-          ws.removeEventListener(name, listener);
-        }
-      },
-    },
-    limits,
-    hooks,
-  );
+  const connection = new Connection(new WebSocketTransport(ws, listener), limits, hooks);
   if (ws.binaryType === "blob") ws.binaryType = "arraybuffer";
-  for (const [name, listener] of Object.entries(listeners)) {
-    ws.addEventListener(name, listener);
+  for (const name of EVENTS) {
+    // A socket that is open already never fires `open`: one listener fewer per spoke.
+    if (name !== "open" || ws.readyState === CONNECTING) ws.addEventListener(name, listener);
   }
   if (ws.readyState === OPEN) connection.handleOpen(false);
   else if (ws.readyState !== CONNECTING) {
@@ -79,4 +112,15 @@ export function connectWebSocket(
     queueMicrotask(() => connection.handleClose(1006, "the socket was closed when given", false));
   }
   return connection;
+}
+
+/** The fields of the four socket events that the listener reads. */
+interface SocketEvent {
+  type: string;
+  data?: unknown;
+  message?: string;
+  error?: { message?: string };
+  code?: number;
+  reason?: string;
+  wasClean?: boolean;
 }

@@ -29,7 +29,7 @@ export interface ConnectionEventTarget<TEvent extends TypedEvent = AnyEnvelopeEv
   /**
    * Closes the connection; `close` fires once it has closed.
    *
-   * @param code A WebSocket close code (browsers allow 1000 and 3000–4999).
+   * @param code The close code (on a client-side WebSocket: 1000 or 3000–4999).
    * @param reason A short text, at most 123 UTF-8 bytes.
    */
   close(code?: number, reason?: string): void;

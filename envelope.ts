@@ -78,7 +78,7 @@ export type AnyEnvelopeEvent = TypedEvent<string, EventEnvelope>;
 
 /** What a `close` event's `detail` holds. */
 export interface CloseDetail {
-  /** The close code (WebSocket codes; 1005 when the peer gave none). */
+  /** The close code: a WebSocket code (1005 when the peer gave none), or a QUIC application code on iroh. */
   code: number;
   /** The close reason the peer or this side gave, or `""`. */
   reason: string;

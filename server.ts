@@ -16,7 +16,7 @@
  * @module
  */
 
-import { Connection } from "./_connection.ts";
+import { Connection, type Transport } from "./_connection.ts";
 import { Hub } from "./_hub.ts";
 import { connectWebSocket, type WebSocketLike } from "./_websocket.ts";
 import type { ConnectionEventTarget } from "./client.ts";
@@ -165,27 +165,49 @@ export interface CreateWebSocketServerEventTargetOptions<
   broadcast?: (text: string) => void;
 }
 
+/**
+ * Carries a spoke's frames over a callback server's socket: one object per
+ * spoke rather than a closure per member, since a hub holds thousands.
+ */
+class CallbackTransport implements Transport {
+  #socket: CallbackSocket;
+  #ended = false;
+
+  constructor(socket: CallbackSocket) {
+    this.#socket = socket;
+  }
+
+  send(text: string): boolean {
+    // Bun's send returns 0 when it dropped the message, -1 when it queued it.
+    return this.#socket.send(text) !== 0;
+  }
+
+  bufferedAmount(): number {
+    const socket = this.#socket;
+    return waitingBytes(socket) ?? waitingBytes(socket.raw as Buffered | undefined) ?? 0;
+  }
+
+  closing(): boolean {
+    return this.#ended || (this.#socket.readyState ?? 1) > 1;
+  }
+
+  close(code?: number, reason?: string): void {
+    this.#socket.close(code, reason);
+  }
+
+  detach(): void {
+    this.#ended = true;
+  }
+}
+
 class WebSocketHub extends Hub {
   addConnection(ws: WebSocketLike): Connection {
     return this.adopt((limits, hooks) => connectWebSocket(ws, limits, hooks));
   }
 
   addCallbackConnection(socket: CallbackSocket): CallbackConnection {
-    let ended = false;
     const target = this.adopt((limits, hooks) =>
-      new Connection(
-        {
-          // Bun's send returns 0 when it dropped the message, -1 when it queued it.
-          send: (text) => socket.send(text) !== 0,
-          bufferedAmount: () =>
-            waitingBytes(socket) ?? waitingBytes(socket.raw as Buffered | undefined) ?? 0,
-          closing: () => ended || (socket.readyState ?? 1) > 1,
-          close: (code, reason) => socket.close(code, reason),
-          detach: () => (ended = true),
-        },
-        limits,
-        hooks,
-      )
+      new Connection(new CallbackTransport(socket), limits, hooks)
     );
     target.handleOpen(false);
     return {

@@ -4,7 +4,7 @@
 // supports, ending with one line "tests: N passed, N failed".
 //
 //   deno task test            everything
-//   deno task test deno node  only the groups named (static, deno, npm, node, bun, browser)
+//   deno task test deno node  only the groups named (static, deno, npm, node, bun, browser, bench)
 
 import { ensureTools, type Step, TOOLS_BIN } from "./_tools.ts";
 import { CONSUMER, suites, tarballPath } from "./_npm.ts";
@@ -90,6 +90,14 @@ steps.push(
     name: "chromium (node 24 --test)",
     cmd: [node24, ...nodeTest, ...suites("browser", "_browser_test.mjs")],
     counts: nodeCounts,
+  },
+  {
+    // deno.json keeps benchmarks/ out of `deno test`, and an excluded file given by
+    // name is skipped too: --no-config lets this one smoke test of the bench run.
+    group: "bench",
+    name: "deno task bench --quick",
+    cmd: [deno, "test", "-A", "--no-config", "benchmarks/bench_test.ts"],
+    counts: denoCounts,
   },
 );
 
