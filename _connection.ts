@@ -23,8 +23,11 @@ import {
 
 /** How a target hands frames to whatever carries them. */
 export interface Transport {
-  /** Hands one frame over; `false` when the transport dropped it. May throw. */
-  send(text: string): boolean;
+  /**
+   * Hands one frame over; `false` when the transport dropped it. May throw.
+   * `bytes`, its UTF-8 length, is given where the caller counted it already.
+   */
+  send(text: string, bytes?: number): boolean;
   /** Bytes handed over but not yet sent. */
   bufferedAmount(): number;
   /** Whether the transport is closing or closed already. */
@@ -56,6 +59,9 @@ export interface ConnectionLimits {
   maxMessageBytes: number;
   maxBufferedAmount: number;
 }
+
+/** Close code 1011, Internal Error: what a spoke whose send failed gets. */
+const INTERNAL_ERROR = 1011;
 
 /** Close code 1013, Try Again Later: what a spoke that cannot keep up gets. */
 export const TRY_AGAIN_LATER = 1013;
@@ -253,17 +259,20 @@ export class Connection extends ListeningTarget {
    * it without passing `maxBufferedAmount`, or whose transport drops it, is cut
    * off; a closing one is passed over, since its `close` is on the way.
    */
-  deliver(text: string): void {
+  deliver(text: string, bytes: number): void {
     if (this.state !== "open") return;
     const { maxBufferedAmount } = this.#limits;
-    if (exceedsBytes(text, maxBufferedAmount - this.#transport.bufferedAmount())) {
+    if (this.#transport.bufferedAmount() + bytes > maxBufferedAmount) {
       this.#cutOff(`more than ${maxBufferedAmount} bytes waiting`);
       return;
     }
     try {
-      if (!this.#transport.send(text)) this.#cutOff("the server dropped a message");
+      if (!this.#transport.send(text, bytes)) this.#cutOff("the server dropped a message");
     } catch (cause) {
-      this.handleTransportError(`send failed: ${(cause as Error)?.message ?? cause}`);
+      // A spoke that missed a message must not go on as if it had not: it is cut off.
+      const why = `send failed: ${(cause as Error)?.message ?? cause}`;
+      this.handleTransportError(why);
+      this.closeNow(INTERNAL_ERROR, why, true);
     }
   }
 
@@ -325,7 +334,13 @@ export class Connection extends ListeningTarget {
       if (abort && this.#transport.abort) this.#transport.abort(code, reason);
       else this.#transport.close(code, reason);
     } catch {
-      // The transport is already gone; the target has closed all the same.
+      // Client-side sockets refuse codes other than 1000 and 3000-4999: the peer
+      // must still be told, so close with one they take.
+      try {
+        this.#transport.close(1000, reason);
+      } catch {
+        // The transport is already gone; the target has closed all the same.
+      }
     }
   }
 

@@ -12,7 +12,7 @@ import {
   ListeningTarget,
   readLimits,
 } from "./_connection.ts";
-import { dispatchError, encodeEnvelopeEvent } from "./envelope.ts";
+import { dispatchError, encodeEnvelopeEvent, utf8ByteLength } from "./envelope.ts";
 
 /** What every hub's options hold. */
 export interface HubOptions<TSpoke> {
@@ -26,9 +26,43 @@ export interface HubOptions<TSpoke> {
 /** Close code 1001, Going Away: what `close()` sends by default. */
 const GOING_AWAY = 1001;
 
+/**
+ * Runs a user's callback so that its exception is reported as a listener's
+ * would be, without breaking the fan-out, close or teardown that called it.
+ */
+function callBack<T>(callback: ((arg: T) => void) | undefined, arg: T): void {
+  try {
+    callback?.(arg);
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}
+
+/** Mutators of `connections`, refused: the hub alone adds and removes spokes. */
+const MUTATORS = new Set<PropertyKey>(["add", "delete", "clear"]);
+
+/** A live view of `spokes` that refuses changes. */
+function readOnlyView<T>(spokes: Set<T>): ReadonlySet<T> {
+  return new Proxy(spokes, {
+    get(set, key) {
+      if (MUTATORS.has(key)) {
+        return () => {
+          throw new TypeError("'connections' is read-only: the hub adds and removes spokes");
+        };
+      }
+      const value = Reflect.get(set, key, set);
+      // Set's methods work only on the Set itself, not on the proxy.
+      return typeof value === "function" ? value.bind(set) : value;
+    },
+  });
+}
+
 /** A hub: `dispatchEvent` fans out to every open spoke. */
 export class Hub extends ListeningTarget {
   #spokes = new Set<Connection>();
+  #connections = readOnlyView(this.#spokes);
   // Spokes still connecting are not in `connections`, but close() ends them too.
   #live = new Set<Connection>();
   #closed = false;
@@ -43,14 +77,17 @@ export class Hub extends ListeningTarget {
     this.#broadcast = broadcast;
     this.#hooks = {
       opened: (spoke) => {
+        // A socket given open opens inside adopt(): track it before user code runs.
+        this.#live.add(spoke);
+        if (this.#closed) return spoke.closeNow(GOING_AWAY, "");
         this.#spokes.add(spoke);
-        onConnection?.(spoke);
+        callBack(onConnection, spoke);
       },
       received: (envelope, spoke) => this.dispatchReceived(envelope, spoke),
       refused: (detail, spoke) => dispatchError(this, detail, spoke),
       ended: (spoke) => {
         this.#live.delete(spoke);
-        if (this.#spokes.delete(spoke)) onDisconnection?.(spoke);
+        if (this.#spokes.delete(spoke)) callBack(onDisconnection, spoke);
       },
     };
   }
@@ -62,7 +99,7 @@ export class Hub extends ListeningTarget {
 
   /** The spokes connected now: a live view, not a copy. */
   get connections(): ReadonlySet<Connection> {
-    return this.#spokes;
+    return this.#connections;
   }
 
   /** Sends the event's envelope to every open spoke, encoded once. */
@@ -70,7 +107,11 @@ export class Hub extends ListeningTarget {
     const text = encodeEnvelopeEvent(event);
     this.#assertOpen(`Cannot dispatch "${event.type}"`);
     if (this.#broadcast) this.#broadcast(text);
-    else for (const spoke of this.#spokes) spoke.deliver(text);
+    else {
+      // Counted once here, not once per spoke: a large message to many spokes adds up.
+      const bytes = utf8ByteLength(text);
+      for (const spoke of this.#spokes) spoke.deliver(text, bytes);
+    }
     return true;
   }
 
@@ -88,7 +129,7 @@ export class Hub extends ListeningTarget {
   ): Connection {
     this.#assertOpen("Cannot add a connection");
     const spoke = wire(this.#limits, this.#hooks);
-    this.#live.add(spoke);
+    if (spoke.state !== "closed") this.#live.add(spoke);
     return spoke;
   }
 

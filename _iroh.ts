@@ -179,8 +179,7 @@ export class IrohStream implements Transport {
     );
   }
 
-  send(text: string): boolean {
-    const bytes = utf8ByteLength(text);
+  send(text: string, bytes: number = utf8ByteLength(text)): boolean {
     this.#lines.push(text);
     this.#sizes.push(bytes);
     this.#buffered += bytes;

@@ -119,7 +119,13 @@ Deno.test("createWebSocketClientEventTarget() queues sends made while CONNECTING
   equal(ws.readyState, WebSocket.CONNECTING);
   const spoke = createWebSocketClientEventTarget(ws);
   equal(spoke.state, "connecting");
-  for (let i = 0; i < 5; i++) spoke.dispatchEvent(createEnvelopeEvent("n", String(i), i));
+  for (let i = 0; i < 5; i++) {
+    equal(
+      spoke.dispatchEvent(createEnvelopeEvent("n", String(i), i)),
+      true,
+      "a queued send is accepted",
+    );
+  }
   await nextEvent(spoke, "open");
   await until(() => arrived.length === 5, "the queued envelopes arrive");
   deepEqual(arrived.map((e) => e.payload), [0, 1, 2, 3, 4]);

@@ -19,6 +19,7 @@ import {
   startHub,
   tally,
   until,
+  within,
 } from "./_helpers.ts";
 
 type Spoke = ConnectionEventTarget;
@@ -530,4 +531,101 @@ Deno.test("createWebSocketServerEventTarget() addCallbackConnection() serves soc
     hub.close();
     await server.shutdown();
   }
+});
+
+Deno.test("createWebSocketServerEventTarget() reports a throwing onConnection or onDisconnection and still fans out and closes", async () => {
+  const reported: string[] = [];
+  const onError = (event: ErrorEvent) => {
+    event.preventDefault();
+    reported.push((event.error as Error).message);
+  };
+  globalThis.addEventListener("error", onError);
+  try {
+    await using t = startHub({
+      onConnection: () => {
+        throw new Error("bug in onConnection");
+      },
+      onDisconnection: () => {
+        throw new Error("bug in onDisconnection");
+      },
+    });
+    const a = await t.connect();
+    const b = await t.connect();
+    const seen = [collect(a.spoke, "*"), collect(b.spoke, "*")];
+    t.hub.dispatchEvent(createEnvelopeEvent("n", "1", 1));
+    await until(() => seen.every((s) => s.length === 1), "both spokes get the fan-out");
+    const closed = [
+      nextEvent(a.onHub, "close"),
+      nextEvent(b.onHub, "close"),
+      nextEvent(t.hub, "close"),
+    ];
+    t.hub.close();
+    await Promise.all(closed);
+    equal(t.hub.connections.size, 0);
+    await until(() => reported.length === 4, "every callback error is reported");
+    deepEqual(reported.sort(), [
+      "bug in onConnection",
+      "bug in onConnection",
+      "bug in onDisconnection",
+      "bug in onDisconnection",
+    ]);
+  } finally {
+    globalThis.removeEventListener("error", onError);
+  }
+});
+
+Deno.test("createWebSocketServerEventTarget() keeps connections read-only", async () => {
+  await using t = startHub();
+  const { onHub } = await t.connect();
+  const connections = t.hub.connections as Set<Spoke>;
+  for (
+    const change of [
+      () => connections.delete(onHub),
+      () => connections.clear(),
+      () => connections.add(onHub),
+    ]
+  ) {
+    throws(
+      change,
+      (error: Error) =>
+        error instanceof TypeError && /'connections' is read-only/.test(error.message),
+    );
+  }
+  equal(t.hub.connections.size, 1);
+  ok(t.hub.connections.has(onHub));
+  deepEqual([...t.hub.connections], [onHub]);
+});
+
+Deno.test("createWebSocketServerEventTarget() tells a client-side socket's peer when it closes it, with a code the socket takes", async () => {
+  await using remote = startHub();
+  const ended = [] as CloseDetail[];
+  const ws = new WebSocket(remote.url);
+  await within(
+    new Promise((resolve) => ws.addEventListener("open", resolve, { once: true })),
+    "open",
+  );
+  await until(() => remote.hub.connections.size === 1, "the remote hub has the socket");
+  const [remoteSpoke] = remote.hub.connections;
+  remoteSpoke.addEventListener("close", (event) => ended.push(event.detail));
+  // A hub that dialled out: onConnection runs inside addConnection for a socket given open.
+  const hub = createWebSocketServerEventTarget({ onConnection: () => hub.close() });
+  const spoke = hub.addConnection(ws);
+  equal(spoke.state, "closed");
+  equal(hub.connections.size, 0);
+  await until(() => ended.length === 1, "the peer hears the close");
+  equal(ended[0].code, 1000, "a client-side socket refuses 1001, so it closes with 1000");
+});
+
+Deno.test("createWebSocketServerEventTarget() keeps a spoke whose fan-out fits maxBufferedAmount exactly and cuts one byte more", async () => {
+  await using t = startHub({ maxBufferedAmount: 1000 });
+  const { spoke, onHub } = await t.connect();
+  const seen = collect<EventEnvelope>(spoke, "*");
+  const exactly = createEnvelopeEvent("a", "1", "x".repeat(1000 - 34));
+  equal(JSON.stringify(exactly.detail).length, 1000);
+  equal(t.hub.dispatchEvent(exactly), true);
+  await until(() => seen.length === 1, "the message of exactly the limit arrives");
+  equal(onHub.state, "open");
+  const closed = nextEvent<CustomEvent<CloseDetail>>(onHub, "close");
+  t.hub.dispatchEvent(createEnvelopeEvent("a", "2", "x".repeat(1000 - 33)));
+  equal((await closed).detail.code, 1013);
 });
