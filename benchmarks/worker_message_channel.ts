@@ -106,4 +106,4 @@ console.log(`### Worker target (MessageChannel in one thread, Deno ${Deno.versio
 Envelopes of about 100 bytes, medians of ${ROUNDS} rounds, library and by hand in turns. Both send
 the same JSON text with \`postMessage\`; "by hand" only parses it on arrival, while the library also
 builds a \`CustomEvent\` per send, validates and encodes it, checks the size and the envelope on
-arrival, and fires \`<type>:<id>\`, \`<type>:*\` and \`*\`.`);
+arrival, and fires a \`CustomEvent\` for the \`<type>:*\` listener.`);
