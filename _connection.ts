@@ -60,11 +60,35 @@ export interface ConnectionLimits {
   maxBufferedAmount: number;
 }
 
-/** Close code 1011, Internal Error: what a spoke whose send failed gets. */
-const INTERNAL_ERROR = 1011;
-
-/** Close code 1013, Try Again Later: what a spoke that cannot keep up gets. */
+// The close codes the targets use, from the WebSocket registry (RFC 6455, 7.4.1),
+// also reused as application codes on QUIC.
+/** 1000, Normal Closure. */
+export const NORMAL_CLOSURE = 1000;
+/** 1001, Going Away: what a hub's `close()` sends by default. */
+export const GOING_AWAY = 1001;
+/** 1002, Protocol Error: a transport that broke mid-stream. */
+export const PROTOCOL_ERROR = 1002;
+/** 1005, No Status Received: a clean close that carried no code. */
+export const NO_STATUS = 1005;
+/** 1006, Abnormal Closure: the connection ended without a close. */
+export const ABNORMAL_CLOSURE = 1006;
+/** 1011, Internal Error: what a spoke whose send failed gets. */
+export const INTERNAL_ERROR = 1011;
+/** 1013, Try Again Later: what a spoke that cannot keep up gets. */
 export const TRY_AGAIN_LATER = 1013;
+
+/** The clean close of a target with no connection to end (in-process, Redis). */
+export const CLEAN_CLOSE: CloseDetail = Object.freeze({
+  code: NORMAL_CLOSURE,
+  reason: "",
+  wasClean: true,
+  unsent: 0,
+});
+
+/** An error as one line of text: runtimes such as iroh's append backtraces below it. */
+export function describeError(cause: unknown): string {
+  return String((cause as Error)?.message ?? cause).split("\n", 1)[0];
+}
 
 const localDispatch = EventTarget.prototype.dispatchEvent;
 
@@ -270,7 +294,7 @@ export class Connection extends ListeningTarget {
       if (!this.#transport.send(text, bytes)) this.#cutOff("the server dropped a message");
     } catch (cause) {
       // A spoke that missed a message must not go on as if it had not: it is cut off.
-      const why = `send failed: ${(cause as Error)?.message ?? cause}`;
+      const why = `send failed: ${describeError(cause)}`;
       this.handleTransportError(why);
       this.closeNow(INTERNAL_ERROR, why, true);
     }
@@ -337,7 +361,7 @@ export class Connection extends ListeningTarget {
       // Client-side sockets refuse codes other than 1000 and 3000-4999: the peer
       // must still be told, so close with one they take.
       try {
-        this.#transport.close(1000, reason);
+        this.#transport.close(NORMAL_CLOSURE, reason);
       } catch {
         // The transport is already gone; the target has closed all the same.
       }

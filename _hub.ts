@@ -9,6 +9,7 @@ import {
   type ConnectionHooks,
   type ConnectionLimits,
   dispatchClose,
+  GOING_AWAY,
   ListeningTarget,
   readLimits,
 } from "./_connection.ts";
@@ -22,9 +23,6 @@ export interface HubOptions<TSpoke> {
   maxBufferedAmount?: number;
   broadcast?: (text: string) => void;
 }
-
-/** Close code 1001, Going Away: what `close()` sends by default. */
-const GOING_AWAY = 1001;
 
 /**
  * Runs a user's callback so that its exception is reported as a listener's

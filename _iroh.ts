@@ -11,10 +11,14 @@
 // unobserved crashes Node, so each one is awaited or caught where it is made.
 
 import {
+  ABNORMAL_CLOSURE,
   Connection,
   type ConnectionHooks,
   type ConnectionLimits,
+  describeError,
+  NORMAL_CLOSURE,
   positiveInteger,
+  PROTOCOL_ERROR,
   type Transport,
 } from "./_connection.ts";
 import { type LineFrame, LineSplitter } from "./_lines.ts";
@@ -75,10 +79,6 @@ const READ_BYTES = 64 * 1024;
 /** The most envelope bytes that one write coalesces (a longer line goes alone). */
 const WRITE_BATCH_BYTES = 64 * 1024;
 
-const NORMAL_CLOSURE = 1000;
-const PROTOCOL_ERROR = 1002;
-const ABNORMAL_CLOSURE = 1006;
-
 const encoder = new TextEncoder();
 
 /** A close code as QUIC takes it; a `RangeError` for anything but a non-negative integer. */
@@ -99,10 +99,6 @@ function toBytes(text: string): number[] {
 }
 
 /** An iroh error's first line (with RUST_BACKTRACE set, a backtrace follows it). */
-function firstLine(error: unknown): string {
-  return String((error as Error)?.message ?? error).split("\n")[0];
-}
-
 // What `closed()` says for the peer's application close: "closed by peer: <reason> (code <n>)",
 // or "closed by peer: <n>" for an empty reason. Anchored and greedy, so a reason may hold "(code".
 const PEER_CLOSE = /^closed by peer: (?:(.*) \(code (\d+)\)|(\d+))$/s;
@@ -175,7 +171,7 @@ export class IrohStream implements Transport {
     this.#reading = stream.then((bi) => this.#start(bi, side), () => {});
     this.closed = connection.closed().then(
       (why) => this.#ended(why),
-      (error) => this.#ended(firstLine(error)),
+      (error) => this.#ended(describeError(error)),
     );
   }
 
@@ -245,7 +241,7 @@ export class IrohStream implements Transport {
     } catch (error) {
       // When the connection has closed, `closed()` says how; anything else broke the stream.
       if (!this.#local && this.#connection.closeReason() === null) {
-        this.#fail(`read failed: ${firstLine(error)}`);
+        this.#fail(`read failed: ${describeError(error)}`);
       }
       return;
     }
@@ -274,7 +270,7 @@ export class IrohStream implements Transport {
       this.#dropQueue();
       this.#buffered = 0;
       if (!this.#local && this.#connection.closeReason() === null) {
-        this.#fail(`write failed: ${firstLine(error)}`);
+        this.#fail(`write failed: ${describeError(error)}`);
       }
     }
     // Cleared in the same turn as the last check of the queue, so no line is left behind.

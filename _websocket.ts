@@ -5,9 +5,11 @@
 // knows WebSocket events, shared by the client and the hub's `addConnection`.
 
 import {
+  ABNORMAL_CLOSURE,
   Connection,
   type ConnectionHooks,
   type ConnectionLimits,
+  NO_STATUS,
   type Transport,
 } from "./_connection.ts";
 
@@ -96,7 +98,11 @@ export function connectWebSocket(
       case "close": {
         // Deno reports code 0 for a socket closed before it opened: that is 1006 (abnormal).
         const { code, reason, wasClean } = event;
-        return connection.handleClose(code || (wasClean ? 1005 : 1006), reason ?? "", !!wasClean);
+        return connection.handleClose(
+          code || (wasClean ? NO_STATUS : ABNORMAL_CLOSURE),
+          reason ?? "",
+          !!wasClean,
+        );
       }
     }
   };
@@ -109,7 +115,9 @@ export function connectWebSocket(
   if (ws.readyState === OPEN) connection.handleOpen(false);
   else if (ws.readyState !== CONNECTING) {
     // Already closing or closed: report it once listeners can be attached.
-    queueMicrotask(() => connection.handleClose(1006, "the socket was closed when given", false));
+    queueMicrotask(() =>
+      connection.handleClose(ABNORMAL_CLOSURE, "the socket was closed when given", false)
+    );
   }
   return connection;
 }

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { closedError, dispatchClose } from "./_connection.ts";
+import { CLEAN_CLOSE, closedError, dispatchClose } from "./_connection.ts";
 import {
   type AnyEnvelopeEvent,
   dispatchEnvelope,
@@ -50,7 +50,7 @@ class InProcessTarget extends EventTarget {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    dispatchClose(this, { code: 1000, reason: "", wasClean: true, unsent: 0 });
+    dispatchClose(this, CLEAN_CLOSE);
   }
 }
 

@@ -28,7 +28,14 @@
  * @module
  */
 
-import { closedError, dispatchClose, dispatchLocal, positiveInteger } from "./_connection.ts";
+import {
+  CLEAN_CLOSE,
+  closedError,
+  describeError,
+  dispatchClose,
+  dispatchLocal,
+  positiveInteger,
+} from "./_connection.ts";
 import {
   type AnyEnvelopeEvent,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -197,10 +204,6 @@ function isEnvelopeName(name: string): boolean {
   return name === "*" || (colon > 0 && colon < name.length - 1);
 }
 
-function describe(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
-}
-
 class RedisTarget extends EventTarget {
   #publisher: RedisPublisher;
   /** An ioredis publisher, whose state decides when a publish may go (see #publisherUp). */
@@ -235,7 +238,7 @@ class RedisTarget extends EventTarget {
     if (subscription) this.#arrive(subscription, channel, message);
   };
   #onError = (cause: unknown) => {
-    if (!this.#closed) this.#report(`subscriber: ${describe(cause)}`);
+    if (!this.#closed) this.#report(`subscriber: ${describeError(cause)}`);
   };
   #drain = () => {
     while (
@@ -382,7 +385,7 @@ class RedisTarget extends EventTarget {
     const answers = [...this.#subscriptions.values()].map((s) => this.#unsubscribeFrom(s));
     this.#subscriptions.clear();
     this.#failed.clear();
-    dispatchClose(this, { code: 1000, reason: "", wasClean: true, unsent: 0 });
+    dispatchClose(this, CLEAN_CLOSE);
     await Promise.allSettled(answers);
   }
 
@@ -402,7 +405,7 @@ class RedisTarget extends EventTarget {
     this.#failed.delete(name);
     this.#unsubscribeFrom(subscription).catch((cause) => {
       if (!this.#closed) {
-        this.#report(`unsubscribe from "${subscription.redis}" failed: ${describe(cause)}`);
+        this.#report(`unsubscribe from "${subscription.redis}" failed: ${describeError(cause)}`);
       }
     });
   }
@@ -435,7 +438,7 @@ class RedisTarget extends EventTarget {
     asked.catch((cause) => {
       if (this.#closed || this.#subscriptions.get(name) !== subscription) return;
       this.#failed.add(name);
-      this.#report(`subscribe to "${subscription.redis}" failed: ${describe(cause)}`);
+      this.#report(`subscribe to "${subscription.redis}" failed: ${describeError(cause)}`);
     }).finally(() => this.#answer());
   }
 
@@ -471,7 +474,9 @@ class RedisTarget extends EventTarget {
 
   #publish(channel: string, text: string): void {
     this.#publisher.publish(channel, text).catch((cause) => {
-      if (!this.#closed) this.#report(`publish to "${channel}" failed: ${describe(cause)}`, text);
+      if (!this.#closed) {
+        this.#report(`publish to "${channel}" failed: ${describeError(cause)}`, text);
+      }
     });
   }
 

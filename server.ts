@@ -16,7 +16,7 @@
  * @module
  */
 
-import { Connection, type Transport } from "./_connection.ts";
+import { ABNORMAL_CLOSURE, Connection, NO_STATUS, type Transport } from "./_connection.ts";
 import { Hub } from "./_hub.ts";
 import { connectWebSocket, type WebSocketLike } from "./_websocket.ts";
 import type { ConnectionEventTarget } from "./client.ts";
@@ -213,7 +213,8 @@ class WebSocketHub extends Hub {
     return {
       target: target as unknown as ConnectionEventTarget,
       message: (data) => target.handleFrame(data),
-      closed: (code = 1005, reason = "") => target.handleClose(code, reason, code !== 1006),
+      closed: (code = NO_STATUS, reason = "") =>
+        target.handleClose(code, reason, code !== ABNORMAL_CLOSURE),
     };
   }
 }

@@ -27,7 +27,7 @@
  * @module
  */
 
-import { Connection, positiveInteger } from "./_connection.ts";
+import { ABNORMAL_CLOSURE, Connection, NORMAL_CLOSURE, positiveInteger } from "./_connection.ts";
 import type { ConnectionEventTarget } from "./client.ts";
 import { type AnyEnvelopeEvent, DEFAULT_MAX_MESSAGE_BYTES, type TypedEvent } from "./envelope.ts";
 
@@ -84,11 +84,6 @@ export interface CreateWorkerEventTargetOptions {
    */
   maxMessageBytes?: number;
 }
-
-/** The code of a `close()` without one. */
-const NORMAL_CLOSURE = 1000;
-/** The code when the platform reports that the other end went away (it gives no reason). */
-const ABNORMAL_CLOSURE = 1006;
 
 /**
  * Wraps a port in an event target. `dispatchEvent` posts the envelope's JSON
