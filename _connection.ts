@@ -10,7 +10,6 @@ import {
   type CloseDetail,
   DEFAULT_MAX_BUFFERED_AMOUNT,
   DEFAULT_MAX_MESSAGE_BYTES,
-  dispatchEnvelope,
   dispatchError,
   encodeEnvelopeEvent,
   type ErrorDetail,
@@ -24,7 +23,8 @@ import {
 /** How a target hands frames to whatever carries them. */
 export interface Transport {
   /**
-   * Hands one frame over; `false` when the transport dropped it. May throw.
+   * Hands one frame over; `false` when the transport dropped it (the send
+   * then throws, and a hub cuts that spoke off). May throw.
    * `bytes`, its UTF-8 length, is given where the caller counted it already.
    */
   send(text: string, bytes?: number): boolean;
@@ -43,13 +43,8 @@ export interface Transport {
   detach(): void;
 }
 
-/** What a hub hears from each of its spokes. */
-export interface ConnectionHooks {
-  opened(spoke: Connection): void;
-  received(envelope: EventEnvelope, spoke: Connection): void;
-  refused(detail: ErrorDetail, spoke: Connection): void;
-  ended(spoke: Connection): void;
-}
+/** Makes the target of a transport: a plain `Connection`, or a hub's spoke. */
+export type Connect<TTarget extends Connection = Connection> = (transport: Transport) => TTarget;
 
 /** The state of a connection target, as `state` reports it. */
 export type ConnectionState = "connecting" | "open" | "closing" | "closed";
@@ -78,7 +73,8 @@ export const INTERNAL_ERROR = 1011;
 export const TRY_AGAIN_LATER = 1013;
 
 /** The clean close of a target with no connection to end (in-process, Redis). */
-export const CLEAN_CLOSE: CloseDetail = Object.freeze({
+// Marked pure so that bundlers drop it where it is unused (the client entry).
+export const CLEAN_CLOSE: CloseDetail = /* @__PURE__ */ Object.freeze({
   code: NORMAL_CLOSURE,
   reason: "",
   wasClean: true,
@@ -180,10 +176,9 @@ export class ListeningTarget extends EventTarget {
    */
   protected dispatchReceived(envelope: EventEnvelope, source: EventTarget | null): void {
     if (this.#names === undefined) return;
-    if (this.#names === "all") return dispatchEnvelope(this, envelope, source);
     // Each name is checked just before it would fire: a listener may add another.
     const { type, id } = envelope;
-    if (this.#types?.has(type)) {
+    if (this.#names === "all" || this.#types?.has(type)) {
       const topic = `${type}:${id}`;
       if (this.#listens(topic)) dispatchLocal(this, new SourcedEvent(topic, envelope, source));
       const wildcard = `${type}:*`;
@@ -202,13 +197,13 @@ export class ListeningTarget extends EventTarget {
 
 /**
  * One connection as an event target: `dispatchEvent` sends to the peer, and
- * what the peer sends reaches this target's listeners (and a hub's, through
- * the hooks).
+ * what the peer sends reaches this target's listeners. A hub's spokes extend
+ * it (`HubSpoke` in _hub.ts) through the protected methods, so that a client
+ * does not carry the hub's fan-out and cut-off code.
  */
 export class Connection extends ListeningTarget {
   #transport: Transport;
   #limits: ConnectionLimits;
-  #hooks: ConnectionHooks | undefined;
   #state: ConnectionState = "connecting";
   // Set by close(): a socket still connecting reports no closing state of its own.
   #closeRequested = false;
@@ -219,18 +214,11 @@ export class Connection extends ListeningTarget {
   /**
    * @param transport What carries the frames.
    * @param limits The byte limits.
-   * @param hooks The hub's hooks; a hub's spokes are also cut off, not just
-   * refused, when a send would pass `maxBufferedAmount`.
    */
-  constructor(
-    transport: Transport,
-    limits: ConnectionLimits,
-    hooks?: ConnectionHooks,
-  ) {
+  constructor(transport: Transport, limits: ConnectionLimits) {
     super();
     this.#transport = transport;
     this.#limits = limits;
-    this.#hooks = hooks;
   }
 
   /** `connecting`, `open`, `closing` (after `close()`) or `closed`. */
@@ -256,7 +244,7 @@ export class Connection extends ListeningTarget {
           utf8ByteLength(text)
         } more would pass maxBufferedAmount (${maxBufferedAmount})`,
       );
-      if (this.#hooks) this.#cutOff(`more than ${maxBufferedAmount} bytes waiting`);
+      this.sendRefused(`more than ${maxBufferedAmount} bytes waiting`);
       throw error;
     }
     if (state === "connecting") {
@@ -265,7 +253,7 @@ export class Connection extends ListeningTarget {
       return true;
     }
     if (!this.#transport.send(text)) {
-      this.#cutOff("the server dropped a message");
+      this.sendRefused("the server dropped a message");
       throw new Error(`Cannot dispatch "${event.type}": the server dropped it`);
     }
     return true;
@@ -278,28 +266,6 @@ export class Connection extends ListeningTarget {
     this.#closeRequested = true;
   }
 
-  /**
-   * Sends a frame that a hub fans out: never throws. A spoke that cannot take
-   * it without passing `maxBufferedAmount`, or whose transport drops it, is cut
-   * off; a closing one is passed over, since its `close` is on the way.
-   */
-  deliver(text: string, bytes: number): void {
-    if (this.state !== "open") return;
-    const { maxBufferedAmount } = this.#limits;
-    if (this.#transport.bufferedAmount() + bytes > maxBufferedAmount) {
-      this.#cutOff(`more than ${maxBufferedAmount} bytes waiting`);
-      return;
-    }
-    try {
-      if (!this.#transport.send(text, bytes)) this.#cutOff("the server dropped a message");
-    } catch (cause) {
-      // A spoke that missed a message must not go on as if it had not: it is cut off.
-      const why = `send failed: ${describeError(cause)}`;
-      this.handleTransportError(why);
-      this.closeNow(INTERNAL_ERROR, why, true);
-    }
-  }
-
   /** The transport opened: queued sends go out in order, then `open` fires. */
   handleOpen(announce: boolean): void {
     if (this.#state !== "connecting") return;
@@ -308,7 +274,7 @@ export class Connection extends ListeningTarget {
     this.#queue = undefined;
     this.#queuedBytes = 0;
     for (const text of queue) this.#transport.send(text);
-    this.#hooks?.opened(this);
+    this.opened();
     if (announce) dispatchLocal(this, new Event("open"));
   }
 
@@ -318,11 +284,11 @@ export class Connection extends ListeningTarget {
     const { envelope, refused } = parseFrame(data, this.#limits.maxMessageBytes);
     if (refused) {
       dispatchError(this, refused, this);
-      this.#hooks?.refused(refused, this);
+      this.refused(refused);
       return;
     }
     this.dispatchReceived(envelope, this);
-    this.#hooks?.received(envelope, this);
+    this.received(envelope);
   }
 
   /** The transport reported an error; `close` follows if it ended. */
@@ -330,7 +296,7 @@ export class Connection extends ListeningTarget {
     if (this.#state === "closed") return;
     const detail = { reason, data: "" };
     dispatchError(this, detail, this);
-    this.#hooks?.refused(detail, this);
+    this.refused(detail);
   }
 
   /** The transport closed: `close` fires once, whatever called it first. */
@@ -341,34 +307,19 @@ export class Connection extends ListeningTarget {
     this.#queue = undefined;
     this.#queuedBytes = 0;
     this.#transport.detach();
-    this.#hooks?.ended(this);
+    this.ended();
     dispatchClose(this, { code, reason, wasClean, unsent });
   }
 
-  /**
-   * Closes now, without waiting for the transport's closing handshake;
-   * `abort` also drops what waits to be sent, where the transport can.
-   */
-  closeNow(code: number, reason: string, abort = false): void {
-    if (this.#state === "closed") return;
-    // Close the target first: Bun's ServerWebSocket reports its close from
-    // inside close(), and that report must not pass for a clean close.
-    this.handleClose(code, reason, false);
-    try {
-      if (abort && this.#transport.abort) this.#transport.abort(code, reason);
-      else this.#transport.close(code, reason);
-    } catch {
-      // Client-side sockets refuse codes other than 1000 and 3000-4999: the peer
-      // must still be told, so close with one they take.
-      try {
-        this.#transport.close(NORMAL_CLOSURE, reason);
-      } catch {
-        // The transport is already gone; the target has closed all the same.
-      }
-    }
-  }
-
-  #cutOff(why: string): void {
-    this.closeNow(TRY_AGAIN_LATER, `Try again later: ${why}`, true);
-  }
+  // What a hub's spoke adds; nothing here. Only a hub's transports drop sends.
+  /** Opened, before `open` fires. */
+  protected opened(): void {}
+  /** Received an envelope, after this target's listeners heard it. */
+  protected received(_envelope: EventEnvelope): void {}
+  /** Refused a frame or heard of a transport error, after `error` fired here. */
+  protected refused(_detail: ErrorDetail): void {}
+  /** Closed, before `close` fires. */
+  protected ended(): void {}
+  /** A send would pass `maxBufferedAmount`, or the transport dropped it; it throws next. */
+  protected sendRefused(_why: string): void {}
 }

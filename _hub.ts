@@ -5,15 +5,26 @@
 // holds, the hooks they report to, fan-out encoded once, and close.
 
 import {
-  type Connection,
-  type ConnectionHooks,
+  type Connect,
+  Connection,
   type ConnectionLimits,
+  describeError,
   dispatchClose,
   GOING_AWAY,
+  INTERNAL_ERROR,
   ListeningTarget,
+  NORMAL_CLOSURE,
   readLimits,
+  type Transport,
+  TRY_AGAIN_LATER,
 } from "./_connection.ts";
-import { dispatchError, encodeEnvelopeEvent, utf8ByteLength } from "./envelope.ts";
+import {
+  dispatchError,
+  encodeEnvelopeEvent,
+  type ErrorDetail,
+  type EventEnvelope,
+  utf8ByteLength,
+} from "./envelope.ts";
 
 /** What every hub's options hold. */
 export interface HubOptions<TSpoke> {
@@ -22,6 +33,102 @@ export interface HubOptions<TSpoke> {
   maxMessageBytes?: number;
   maxBufferedAmount?: number;
   broadcast?: (text: string) => void;
+}
+
+/** What a hub hears from each of its spokes. */
+export interface SpokeHooks {
+  opened(spoke: HubSpoke): void;
+  received(envelope: EventEnvelope, spoke: HubSpoke): void;
+  refused(detail: ErrorDetail, spoke: HubSpoke): void;
+  ended(spoke: HubSpoke): void;
+}
+
+/**
+ * A hub's view of one spoke: a connection that reports to the hub's hooks,
+ * takes the hub's fan-out, and is cut off with 1013, not just refused, when a
+ * send would pass `maxBufferedAmount` or its transport drops one.
+ */
+export class HubSpoke extends Connection {
+  // The base keeps its own; these are the spoke's copies for fan-out and cut-off.
+  #transport: Transport;
+  #limits: ConnectionLimits;
+  #hooks: SpokeHooks;
+
+  constructor(transport: Transport, limits: ConnectionLimits, hooks: SpokeHooks) {
+    super(transport, limits);
+    this.#transport = transport;
+    this.#limits = limits;
+    this.#hooks = hooks;
+  }
+
+  /**
+   * Sends a frame that a hub fans out: never throws. A spoke that cannot take
+   * it without passing `maxBufferedAmount`, or whose transport drops it, is cut
+   * off; a closing one is passed over, since its `close` is on the way.
+   */
+  deliver(text: string, bytes: number): void {
+    if (this.state !== "open") return;
+    const { maxBufferedAmount } = this.#limits;
+    if (this.#transport.bufferedAmount() + bytes > maxBufferedAmount) {
+      this.#cutOff(`more than ${maxBufferedAmount} bytes waiting`);
+      return;
+    }
+    try {
+      if (!this.#transport.send(text, bytes)) this.#cutOff("the server dropped a message");
+    } catch (cause) {
+      // A spoke that missed a message must not go on as if it had not: it is cut off.
+      const why = `send failed: ${describeError(cause)}`;
+      this.handleTransportError(why);
+      this.closeNow(INTERNAL_ERROR, why, true);
+    }
+  }
+
+  /**
+   * Closes now, without waiting for the transport's closing handshake;
+   * `abort` also drops what waits to be sent, where the transport can.
+   */
+  closeNow(code: number, reason: string, abort = false): void {
+    if (this.state === "closed") return;
+    // Close the target first: Bun's ServerWebSocket reports its close from
+    // inside close(), and that report must not pass for a clean close.
+    this.handleClose(code, reason, false);
+    try {
+      if (abort && this.#transport.abort) this.#transport.abort(code, reason);
+      else this.#transport.close(code, reason);
+    } catch {
+      // Client-side sockets refuse codes other than 1000 and 3000-4999: the peer
+      // must still be told, so close with one they take.
+      try {
+        this.#transport.close(NORMAL_CLOSURE, reason);
+      } catch {
+        // The transport is already gone; the target has closed all the same.
+      }
+    }
+  }
+
+  protected override opened(): void {
+    this.#hooks.opened(this);
+  }
+
+  protected override received(envelope: EventEnvelope): void {
+    this.#hooks.received(envelope, this);
+  }
+
+  protected override refused(detail: ErrorDetail): void {
+    this.#hooks.refused(detail, this);
+  }
+
+  protected override ended(): void {
+    this.#hooks.ended(this);
+  }
+
+  protected override sendRefused(why: string): void {
+    this.#cutOff(why);
+  }
+
+  #cutOff(why: string): void {
+    this.closeNow(TRY_AGAIN_LATER, `Try again later: ${why}`, true);
+  }
 }
 
 /**
@@ -59,18 +166,18 @@ function readOnlyView<T>(spokes: Set<T>): ReadonlySet<T> {
 
 /** A hub: `dispatchEvent` fans out to every open spoke. */
 export class Hub extends ListeningTarget {
-  #spokes = new Set<Connection>();
+  #spokes = new Set<HubSpoke>();
   #connections = readOnlyView(this.#spokes);
   // Spokes still connecting are not in `connections`, but close() ends them too.
-  #live = new Set<Connection>();
+  #live = new Set<HubSpoke>();
   #closed = false;
   #limits: ConnectionLimits;
   #broadcast: ((text: string) => void) | undefined;
-  #hooks: ConnectionHooks;
+  #hooks: SpokeHooks;
 
   constructor(options: HubOptions<never>) {
     super();
-    const { onConnection, onDisconnection, broadcast } = options as HubOptions<Connection>;
+    const { onConnection, onDisconnection, broadcast } = options as HubOptions<HubSpoke>;
     this.#limits = readLimits(options);
     this.#broadcast = broadcast;
     this.#hooks = {
@@ -96,7 +203,7 @@ export class Hub extends ListeningTarget {
   }
 
   /** The spokes connected now: a live view, not a copy. */
-  get connections(): ReadonlySet<Connection> {
+  get connections(): ReadonlySet<HubSpoke> {
     return this.#connections;
   }
 
@@ -123,10 +230,13 @@ export class Hub extends ListeningTarget {
 
   /** Makes a spoke of a transport; the adapter wires the transport to it. */
   protected adopt(
-    wire: (limits: ConnectionLimits, hooks: ConnectionHooks) => Connection,
-  ): Connection {
+    wire: (connect: Connect<HubSpoke>, limits: ConnectionLimits) => HubSpoke,
+  ): HubSpoke {
     this.#assertOpen("Cannot add a connection");
-    const spoke = wire(this.#limits, this.#hooks);
+    const spoke = wire(
+      (transport) => new HubSpoke(transport, this.#limits, this.#hooks),
+      this.#limits,
+    );
     if (spoke.state !== "closed") this.#live.add(spoke);
     return spoke;
   }

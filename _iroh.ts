@@ -12,8 +12,8 @@
 
 import {
   ABNORMAL_CLOSURE,
-  Connection,
-  type ConnectionHooks,
+  type Connect,
+  type Connection,
   type ConnectionLimits,
   describeError,
   NORMAL_CLOSURE,
@@ -123,9 +123,9 @@ function bounded(work: Promise<boolean>, ms: number): Promise<boolean> {
 }
 
 /** One iroh stream as a `Transport`, and the target it carries. */
-export class IrohStream implements Transport {
+export class IrohStream<TTarget extends Connection = Connection> implements Transport {
   /** The connection target. */
-  readonly target: Connection;
+  readonly target: TTarget;
   /** Settles once the QUIC connection has closed and the target has fired `close`. */
   readonly closed: Promise<void>;
   #connection: IrohConnectionLike;
@@ -153,19 +153,19 @@ export class IrohStream implements Transport {
    * @param side `open` for the spoke, which opens the stream; `accept` for the hub.
    * @param limits The byte limits.
    * @param closeTimeout How long a close waits for the peer, in ms.
-   * @param hooks The hub's hooks, for a hub's spoke.
+   * @param connect Makes the target: a plain connection, or a hub's spoke.
    */
   constructor(
     connection: IrohConnectionLike,
     side: "open" | "accept",
     limits: ConnectionLimits,
     closeTimeout: number,
-    hooks?: ConnectionHooks,
+    connect: Connect<TTarget>,
   ) {
     this.#connection = connection;
     this.#maxMessageBytes = limits.maxMessageBytes;
     this.#closeTimeout = closeTimeout;
-    this.target = new Connection(this, limits, hooks);
+    this.target = connect(this);
     const stream = side === "open" ? connection.openBi() : connection.acceptBi();
     // A rejection means the connection closed first: `closed()` reports that.
     this.#reading = stream.then((bi) => this.#start(bi, side), () => {});

@@ -6,9 +6,8 @@
 
 import {
   ABNORMAL_CLOSURE,
-  Connection,
-  type ConnectionHooks,
-  type ConnectionLimits,
+  type Connect,
+  type Connection,
   NO_STATUS,
   type Transport,
 } from "./_connection.ts";
@@ -78,12 +77,11 @@ class WebSocketTransport implements Transport {
   }
 }
 
-/** Wraps `ws` in a connection target and wires its four events to it. */
-export function connectWebSocket(
+/** Wraps `ws` in the target `connect` makes and wires the socket's four events to it. */
+export function connectWebSocket<TTarget extends Connection>(
   ws: WebSocketLike,
-  limits: ConnectionLimits,
-  hooks?: ConnectionHooks,
-): Connection {
+  connect: Connect<TTarget>,
+): TTarget {
   // ws's events fail `instanceof`, so read the fields, not the class.
   const listener = (event: SocketEvent) => {
     switch (event.type) {
@@ -106,7 +104,7 @@ export function connectWebSocket(
       }
     }
   };
-  const connection = new Connection(new WebSocketTransport(ws, listener), limits, hooks);
+  const connection = connect(new WebSocketTransport(ws, listener));
   if (ws.binaryType === "blob") ws.binaryType = "arraybuffer";
   for (const name of EVENTS) {
     // A socket that is open already never fires `open`: one listener fewer per spoke.

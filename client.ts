@@ -9,7 +9,7 @@
  * @module
  */
 
-import { type ConnectionState, readLimits } from "./_connection.ts";
+import { Connection, type ConnectionState, readLimits } from "./_connection.ts";
 import { connectWebSocket, type WebSocketLike } from "./_websocket.ts";
 import type { AnyEnvelopeEvent, TypedEvent, TypedEventTarget } from "./envelope.ts";
 
@@ -84,5 +84,9 @@ export function createWebSocketClientEventTarget<
   ws: WebSocketLike,
   options: CreateWebSocketClientEventTargetOptions = {},
 ): ConnectionEventTarget<TEvent> {
-  return connectWebSocket(ws, readLimits(options)) as unknown as ConnectionEventTarget<TEvent>;
+  const limits = readLimits(options);
+  return connectWebSocket(
+    ws,
+    (transport) => new Connection(transport, limits),
+  ) as unknown as ConnectionEventTarget<TEvent>;
 }

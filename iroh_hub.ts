@@ -16,8 +16,7 @@
  * @module
  */
 
-import type { Connection } from "./_connection.ts";
-import { Hub } from "./_hub.ts";
+import { Hub, type HubSpoke } from "./_hub.ts";
 import { type IrohConnectionLike, IrohStream, quicCode, readCloseTimeout } from "./_iroh.ts";
 import type { ConnectionEventTarget } from "./client.ts";
 import type { AnyEnvelopeEvent, TypedEvent } from "./envelope.ts";
@@ -100,9 +99,9 @@ class IrohHub extends Hub {
     this.#closeTimeout = readCloseTimeout(options);
   }
 
-  addConnection(connection: IrohConnectionLike): Connection {
-    return this.adopt((limits, hooks) => {
-      const stream = new IrohStream(connection, "accept", limits, this.#closeTimeout, hooks);
+  addConnection(connection: IrohConnectionLike): HubSpoke {
+    return this.adopt((connect, limits) => {
+      const stream = new IrohStream(connection, "accept", limits, this.#closeTimeout, connect);
       const closed = stream.closed;
       this.#open.add(closed);
       closed.then(() => this.#open.delete(closed));

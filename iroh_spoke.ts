@@ -16,7 +16,7 @@
  * @module
  */
 
-import { readLimits } from "./_connection.ts";
+import { Connection, readLimits, type Transport } from "./_connection.ts";
 import {
   DEFAULT_CLOSE_TIMEOUT,
   type IrohBiStreamLike,
@@ -101,6 +101,7 @@ export function createIrohSpokeEventTarget<TEvent extends TypedEvent = AnyEnvelo
   options: CreateIrohSpokeEventTargetOptions = {},
 ): ConnectionEventTarget<TEvent> {
   const limits = readLimits(options);
-  return new IrohStream(connection, "open", limits, readCloseTimeout(options))
+  const connect = (transport: Transport) => new Connection(transport, limits);
+  return new IrohStream(connection, "open", limits, readCloseTimeout(options), connect)
     .target as unknown as ConnectionEventTarget<TEvent>;
 }

@@ -16,8 +16,8 @@
  * @module
  */
 
-import { ABNORMAL_CLOSURE, Connection, NO_STATUS, type Transport } from "./_connection.ts";
-import { Hub } from "./_hub.ts";
+import { ABNORMAL_CLOSURE, NO_STATUS, type Transport } from "./_connection.ts";
+import { Hub, type HubSpoke } from "./_hub.ts";
 import { connectWebSocket, type WebSocketLike } from "./_websocket.ts";
 import type { ConnectionEventTarget } from "./client.ts";
 import type { AnyEnvelopeEvent, TypedEvent, TypedEventTarget } from "./envelope.ts";
@@ -201,14 +201,12 @@ class CallbackTransport implements Transport {
 }
 
 class WebSocketHub extends Hub {
-  addConnection(ws: WebSocketLike): Connection {
-    return this.adopt((limits, hooks) => connectWebSocket(ws, limits, hooks));
+  addConnection(ws: WebSocketLike): HubSpoke {
+    return this.adopt((connect) => connectWebSocket(ws, connect));
   }
 
   addCallbackConnection(socket: CallbackSocket): CallbackConnection {
-    const target = this.adopt((limits, hooks) =>
-      new Connection(new CallbackTransport(socket), limits, hooks)
-    );
+    const target = this.adopt((connect) => connect(new CallbackTransport(socket)));
     target.handleOpen(false);
     return {
       target: target as unknown as ConnectionEventTarget,

@@ -29,7 +29,20 @@ const steps: Step[] = [
     name: "docs match the code",
     cmd: [deno, "run", "--allow-read", "--allow-run", "scripts/check_docs.ts"],
   },
-  { group: "deno", name: "deno test", cmd: [deno, "test", "-A", "--doc"], counts: denoCounts },
+  {
+    group: "deno",
+    name: "deno test",
+    cmd: [deno, "test", "-A", "--doc"],
+    counts: denoCounts,
+  },
+  {
+    group: "deno",
+    name: "deno test (iroh)",
+    // The iroh suite loads a native addon, so it runs in a process of its own (deno.json
+    // excludes it from the run above; --no-config lets it be named here).
+    cmd: [deno, "test", "-A", "--no-config", "tests/iroh_test.ts"],
+    counts: denoCounts,
+  },
 ];
 
 // The npm package is built once and packed once; every step after the first
@@ -163,7 +176,11 @@ for (const step of selected) {
       counts[1]
     } failed, ${seconds}s)`,
   );
-  if (!status.success) failures.push(step.name);
+  if (!status.success) {
+    failures.push(step.name);
+    // A crash leaves no summary behind: say how the process ended.
+    console.log(`    exit code ${status.code}${status.signal ? `, signal ${status.signal}` : ""}`);
+  }
 }
 
 /** Copies a child's stream to ours as it comes, and keeps its text. */
