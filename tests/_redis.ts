@@ -51,11 +51,20 @@ export function freePort(): number {
 
 /** Starts redis-server on `port` and waits until it accepts connections. */
 export async function spawnRedis(port: number): Promise<Deno.ChildProcess> {
-  const child = new Deno.Command("redis-server", {
-    args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("redis-server", {
+      args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+  } catch (cause) {
+    if (!(cause instanceof Deno.errors.NotFound)) throw cause;
+    throw new Error(
+      "redis-server is missing, and the Redis suites need it: apt-get install -y redis-server",
+      { cause },
+    );
+  }
   const deadline = Date.now() + 5_000;
   while (Date.now() < deadline) {
     try {
