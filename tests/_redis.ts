@@ -96,6 +96,22 @@ export function endClient(client: RedisPublisher | RedisSubscriber): void {
   }
 }
 
+/** A publisher and a subscriber, closed together as their owner would. */
+function pairOf(
+  publisher: RedisPublisher,
+  subscriber: RedisSubscriber,
+): ClientPair & { close(): Promise<void> } {
+  return {
+    publisher,
+    subscriber,
+    close: () => {
+      endClient(publisher);
+      endClient(subscriber);
+      return Promise.resolve();
+    },
+  };
+}
+
 /** Two connected clients of `kind` on `port`. */
 export async function connectPair(
   kind: ClientKind,
@@ -116,15 +132,7 @@ export async function connectPair(
     for (const client of [publisher, subscriber]) client.on("error", () => {});
     const connecting = subscriberConnecting ? [publisher] : [publisher, subscriber];
     await within(Promise.all(connecting.map((client) => client.ping())), "ioredis to connect");
-    return {
-      publisher,
-      subscriber,
-      close: () => {
-        endClient(publisher);
-        endClient(subscriber);
-        return Promise.resolve();
-      },
-    };
+    return pairOf(publisher, subscriber);
   }
   const publisher = createClient({ socket: { host: "127.0.0.1", port } });
   const subscriber = createClient({ socket: { host: "127.0.0.1", port } });
@@ -135,15 +143,7 @@ export async function connectPair(
     Promise.all([publisher.connect(), subscriberConnecting ? undefined : subscribed]),
     "node-redis to connect",
   );
-  return {
-    publisher,
-    subscriber,
-    close: () => {
-      endClient(publisher);
-      endClient(subscriber);
-      return Promise.resolve();
-    },
-  };
+  return pairOf(publisher, subscriber);
 }
 
 /** Starts a redis-server of the test's own, on a free port. */

@@ -13,6 +13,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { after, before } from "node:test";
 import { chromium } from "playwright-core";
 
 /** Where Debian's Chromium is. */
@@ -146,4 +147,21 @@ export async function observe(context, url, timeout = 10_000) {
   } finally {
     await page.close();
   }
+}
+
+/**
+ * Starts the static site and Chromium before a file's tests and stops both
+ * after them; `browser` and `site` are set once the tests run.
+ */
+export function useBrowser() {
+  const used = { browser: undefined, site: undefined };
+  before(async () => {
+    used.site = await startSite();
+    used.browser = await launchChromium();
+  });
+  after(async () => {
+    await used.browser?.close();
+    await used.site?.close();
+  });
+  return used;
 }

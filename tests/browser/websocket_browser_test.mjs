@@ -5,27 +5,18 @@
 // package on the `ws` server in this (Node) process. Run by `deno task test browser`.
 
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { createEnvelopeEvent } from "@alkdev/pubsub/envelope";
 import { startNodeHub } from "../npm/_node_hub.mjs";
 import { until } from "../npm/_helpers.mjs";
-import { importMap, launchChromium, observe, startSite } from "./_browser.mjs";
+import { importMap, observe, useBrowser } from "./_browser.mjs";
 
-let browser;
-let site;
-before(async () => {
-  site = await startSite();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await site?.close();
-});
+const used = useBrowser();
 
 test("Chromium loads every entry of the package through an import map, and the root re-exports them all", async () => {
   const { observed, errors } = await observe(
-    browser.context,
-    site.page(`
+    used.browser.context,
+    used.site.page(`
       const { imports } = JSON.parse(document.querySelector("script[type=importmap]").textContent);
       const loaded = {};
       for (const specifier of Object.keys(imports)) {
@@ -77,8 +68,8 @@ test("a page's spoke and a Node hub exchange envelopes both ways, bad frames fir
       event.source.close(4000, "done");
     });
     const { observed, errors } = await observe(
-      browser.context,
-      site.page(`
+      used.browser.context,
+      used.site.page(`
         import { createWebSocketClientEventTarget } from "@alkdev/pubsub/event-target-websocket-client";
         import { createEnvelopeEvent } from "@alkdev/pubsub/envelope";
 

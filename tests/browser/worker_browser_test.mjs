@@ -6,19 +6,10 @@
 // another agent cluster, cannot be deserialised). Run by `deno task test browser`.
 
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { launchChromium, observe, startSite } from "./_browser.mjs";
+import { test } from "node:test";
+import { observe, useBrowser } from "./_browser.mjs";
 
-let browser;
-let site;
-before(async () => {
-  site = await startSite();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await site?.close();
-});
+const used = useBrowser();
 
 /** Page helpers: a bounded wait, as in tests/npm/_helpers.mjs. */
 const UNTIL = `
@@ -35,8 +26,8 @@ const CLEAN = { code: 1000, reason: "", wasClean: true, unsent: 0 };
 
 test("a page and a dedicated Worker exchange envelopes, run createPubSub end to end, report bad messages, and close", async () => {
   const { observed, errors } = await observe(
-    browser.context,
-    site.page(`
+    used.browser.context,
+    used.site.page(`
       import { createWorkerEventTarget } from "@alkdev/pubsub/event-target-worker";
       import { createEnvelopeEvent } from "@alkdev/pubsub/envelope";
       import { createPubSub } from "@alkdev/pubsub/pubsub";
@@ -153,9 +144,9 @@ test("a page and a dedicated Worker exchange envelopes, run createPubSub end to 
 test("two pages on one BroadcastChannel exchange envelopes with no echo, and bad messages fire error", async () => {
   const channel = `test-${crypto.randomUUID()}`;
   // Page B answers jobs and records what it hears; it stays open while page A runs.
-  const pageB = await browser.context.newPage();
+  const pageB = await used.browser.context.newPage();
   try {
-    await pageB.goto(site.page(`
+    await pageB.goto(used.site.page(`
       import { createWorkerEventTarget } from "@alkdev/pubsub/event-target-worker";
       import { createPubSub } from "@alkdev/pubsub/pubsub";
 
@@ -174,8 +165,8 @@ test("two pages on one BroadcastChannel exchange envelopes with no echo, and bad
     await pageB.waitForFunction(() => globalThis.finished === true, null, { timeout: 10_000 });
 
     const { observed, errors } = await observe(
-      browser.context,
-      site.page(`
+      used.browser.context,
+      used.site.page(`
         import { createWorkerEventTarget } from "@alkdev/pubsub/event-target-worker";
         import { createEnvelopeEvent } from "@alkdev/pubsub/envelope";
         import { createPubSub } from "@alkdev/pubsub/pubsub";
@@ -228,8 +219,8 @@ test("two pages on one BroadcastChannel exchange envelopes with no echo, and bad
 
 test("a message a MessagePort cannot deserialise fires error with messageerror, and the next envelope arrives", async () => {
   const { observed, errors } = await observe(
-    browser.context,
-    site.page(`
+    used.browser.context,
+    used.site.page(`
       import { createWorkerEventTarget } from "@alkdev/pubsub/event-target-worker";
       ${UNTIL}
 
