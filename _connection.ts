@@ -221,6 +221,16 @@ export class Connection extends ListeningTarget {
     this.#limits = limits;
   }
 
+  /** What carries the frames, for a hub's spoke to fan out and cut off on. */
+  protected get transport(): Transport {
+    return this.#transport;
+  }
+
+  /** The byte limits, likewise. */
+  protected get limits(): ConnectionLimits {
+    return this.#limits;
+  }
+
   /** `connecting`, `open`, `closing` (after `close()`) or `closed`. */
   get state(): ConnectionState {
     if (this.#state === "closed") return "closed";

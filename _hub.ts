@@ -49,15 +49,10 @@ export interface SpokeHooks {
  * send would pass `maxBufferedAmount` or its transport drops one.
  */
 export class HubSpoke extends Connection {
-  // The base keeps its own; these are the spoke's copies for fan-out and cut-off.
-  #transport: Transport;
-  #limits: ConnectionLimits;
   #hooks: SpokeHooks;
 
   constructor(transport: Transport, limits: ConnectionLimits, hooks: SpokeHooks) {
     super(transport, limits);
-    this.#transport = transport;
-    this.#limits = limits;
     this.#hooks = hooks;
   }
 
@@ -68,13 +63,13 @@ export class HubSpoke extends Connection {
    */
   deliver(text: string, bytes: number): void {
     if (this.state !== "open") return;
-    const { maxBufferedAmount } = this.#limits;
-    if (this.#transport.bufferedAmount() + bytes > maxBufferedAmount) {
+    const { maxBufferedAmount } = this.limits;
+    if (this.transport.bufferedAmount() + bytes > maxBufferedAmount) {
       this.#cutOff(`more than ${maxBufferedAmount} bytes waiting`);
       return;
     }
     try {
-      if (!this.#transport.send(text, bytes)) this.#cutOff("the server dropped a message");
+      if (!this.transport.send(text, bytes)) this.#cutOff("the server dropped a message");
     } catch (cause) {
       // A spoke that missed a message must not go on as if it had not: it is cut off.
       const why = `send failed: ${describeError(cause)}`;
@@ -93,13 +88,13 @@ export class HubSpoke extends Connection {
     // inside close(), and that report must not pass for a clean close.
     this.handleClose(code, reason, false);
     try {
-      if (abort && this.#transport.abort) this.#transport.abort(code, reason);
-      else this.#transport.close(code, reason);
+      if (abort && this.transport.abort) this.transport.abort(code, reason);
+      else this.transport.close(code, reason);
     } catch {
       // Client-side sockets refuse codes other than 1000 and 3000-4999: the peer
       // must still be told, so close with one they take.
       try {
-        this.#transport.close(NORMAL_CLOSURE, reason);
+        this.transport.close(NORMAL_CLOSURE, reason);
       } catch {
         // The transport is already gone; the target has closed all the same.
       }
